@@ -1,0 +1,164 @@
+package incidents
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Action is what a webhook event asks for.
+type Action string
+
+const (
+	Trigger Action = "trigger"
+	Resolve Action = "resolve"
+)
+
+// Outcome is what an event did.
+type Outcome string
+
+const (
+	Created      Outcome = "created"
+	Folded       Outcome = "suppressed"
+	ResolvedBy   Outcome = "resolved"
+	Ignored      Outcome = "ignored"
+	OutcomeError Outcome = "refused"
+)
+
+// Event is a webhook payload normalized by the receiver, whatever its kind.
+type Event struct {
+	// Key groups events into one incident. Empty means never grouped.
+	Key      string
+	Title    string
+	Details  json.RawMessage // JSON value; nil means null
+	Severity Severity
+	Priority Priority
+	Action   Action
+	Raw      json.RawMessage // the payload as received, as JSON
+	Warnings []string
+}
+
+// Integration is a token plus the names incidents are filed under.
+type Integration struct {
+	ID         int64     `json:"id"`
+	Name       string    `json:"name"`
+	Service    string    `json:"service"`
+	Escalation string    `json:"escalation"`
+	Kind       Kind      `json:"kind"`
+	Token      string    `json:"token"`
+	CreatedAt  time.Time `json:"created_at"`
+}
+
+// Kind decides how an integration's payloads are read.
+type Kind string
+
+const (
+	KindWebhook      Kind = "webhook"
+	KindHealthchecks Kind = "healthchecks"
+)
+
+// Kinds lists the kinds klaxon reads.
+var Kinds = []Kind{KindWebhook, KindHealthchecks}
+
+// ParseKind checks a kind name; empty means webhook.
+func ParseKind(s string) (Kind, error) {
+	if s == "" {
+		return KindWebhook, nil
+	}
+	for _, k := range Kinds {
+		if Kind(s) == k {
+			return k, nil
+		}
+	}
+	return "", Errorf(EINVALID, "kind %q is not one of webhook, healthchecks", s)
+}
+
+// IngestResult is the answer to one event.
+type IngestResult struct {
+	Outcome  Outcome
+	Incident *Incident // nil when ignored
+	Warnings []string
+}
+
+// Decision is what the rules say to do with an event, given the open incident
+// with its key (nil when there is none).
+type Decision struct {
+	Outcome Outcome
+	// SeverityChange and PriorityChange are set when a suppressed event brings a
+	// valid value that differs from the incident's.
+	SeverityChange bool
+	PriorityChange bool
+}
+
+// Decide applies SPEC §2's rules. It is pure: storage calls it inside the
+// transaction that looked up the open incident, so the decision and its
+// effect commit together.
+func Decide(ev Event, open *Incident) Decision {
+	if ev.Action == Resolve {
+		if open == nil || ev.Key == "" {
+			return Decision{Outcome: Ignored}
+		}
+		return Decision{Outcome: ResolvedBy}
+	}
+	if ev.Key == "" || open == nil {
+		return Decision{Outcome: Created}
+	}
+	return Decision{
+		Outcome:        Folded,
+		SeverityChange: ev.Severity != NoSeverity && ev.Severity != open.Severity,
+		PriorityChange: ev.Priority != NoPriority && ev.Priority != open.Priority,
+	}
+}
+
+// Apply carries out the decision for ev on the open incident with its key
+// (nil when there is none) at time now. It returns the outcome, the incident
+// as it is afterwards (a new one, with ID 0, when created; nil when ignored)
+// and the timeline entries to record.
+func Apply(ev Event, open *Incident, integ *Integration, now time.Time) (Outcome, *Incident, []TimelineEntry) {
+	d := Decide(ev, open)
+	raw := ev.Raw
+	switch d.Outcome {
+	case Ignored:
+		return Ignored, nil, nil
+	case Created:
+		in := &Incident{
+			Integration: integ.Name, Service: integ.Service, Key: ev.Key,
+			Title: ev.Title, Details: ev.Details, Severity: ev.Severity, Priority: ev.Priority,
+			Status: Triggered, FirstSeen: now, LastSeen: now,
+		}
+		return Created, in, []TimelineEntry{{At: now, Kind: EntryTriggered, By: ByWebhook, Event: raw}}
+	case ResolvedBy:
+		in := *open
+		in.Status, in.ResolvedAt, in.ResolvedBy = Resolved, &now, ByWebhook
+		return ResolvedBy, &in, []TimelineEntry{{At: now, Kind: EntryResolved, By: ByWebhook, Event: raw}}
+	}
+	in := *open
+	in.Suppressed++
+	in.LastSeen = now
+	entries := []TimelineEntry{{At: now, Kind: EntrySuppressed, By: ByWebhook, Event: raw}}
+	if d.SeverityChange {
+		entries = append(entries, TimelineEntry{At: now, Kind: EntrySeverityChanged, By: ByWebhook, From: string(in.Severity), To: string(ev.Severity)})
+		in.Severity = ev.Severity
+	}
+	if d.PriorityChange {
+		entries = append(entries, TimelineEntry{At: now, Kind: EntryPriorityChanged, By: ByWebhook, From: string(in.Priority), To: string(ev.Priority)})
+		in.Priority = ev.Priority
+	}
+	return Folded, &in, entries
+}
+
+// MarshalJSON writes the receiver's answer to an accepted event.
+func (r IngestResult) MarshalJSON() ([]byte, error) {
+	w := struct {
+		OK       bool     `json:"ok"`
+		Action   Outcome  `json:"action"`
+		Incident int64    `json:"incident,omitempty"`
+		Warnings []string `json:"warnings"`
+	}{OK: true, Action: r.Outcome, Warnings: r.Warnings}
+	if w.Warnings == nil {
+		w.Warnings = []string{}
+	}
+	if r.Incident != nil {
+		w.Incident = r.Incident.ID
+	}
+	return json.Marshal(w)
+}

@@ -1,0 +1,104 @@
+package incidents
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Request is one entry of the request journal: a request to a push-events
+// URL, accepted or refused, as a person developing an integration needs to see
+// it. Secrets are removed before it is made.
+type Request struct {
+	ID          int64               `json:"id"`
+	At          time.Time           `json:"at"`
+	Remote      string              `json:"remote"`
+	Method      string              `json:"method"`
+	Path        string              `json:"path"`
+	Integration string              `json:"integration,omitempty"`
+	Headers     map[string][]string `json:"headers"`
+	Body        string              `json:"body"`
+	Truncated   bool                `json:"body_truncated,omitempty"`
+	Status      int                 `json:"status"`
+	Outcome     Outcome             `json:"outcome"`
+	Error       string              `json:"error,omitempty"`
+	Warnings    []string            `json:"warnings,omitempty"`
+	Incident    int64               `json:"incident,omitempty"`
+	Response    json.RawMessage     `json:"response"`
+}
+
+// MarshalJSON writes the time in the API's format.
+func (r Request) MarshalJSON() ([]byte, error) {
+	type plain Request
+	return json.Marshal(struct {
+		plain
+		At string `json:"at"`
+	}{plain(r), FormatTime(r.At)})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (r *Request) UnmarshalJSON(b []byte) error {
+	type plain Request
+	var w struct {
+		plain
+		At time.Time `json:"at"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*r = Request(w.plain)
+	r.At = w.At
+	return nil
+}
+
+// SuppressedEvent is a duplicate event folded into an open incident.
+type SuppressedEvent struct {
+	ID       int64           `json:"id"`
+	At       time.Time       `json:"at"`
+	Incident int64           `json:"incident"`
+	Title    string          `json:"title"`
+	Repeats  int64           `json:"repeats"` // the incident's suppressed counter
+	Status   Status          `json:"status"`
+	Event    json.RawMessage `json:"event,omitempty"`
+}
+
+// MarshalJSON writes the time in the API's format.
+func (s SuppressedEvent) MarshalJSON() ([]byte, error) {
+	type plain SuppressedEvent
+	return json.Marshal(struct {
+		plain
+		At string `json:"at"`
+	}{plain(s), FormatTime(s.At)})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (s *SuppressedEvent) UnmarshalJSON(b []byte) error {
+	type plain SuppressedEvent
+	var w struct {
+		plain
+		At time.Time `json:"at"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*s = SuppressedEvent(w.plain)
+	s.At = w.At
+	return nil
+}
+
+// Filter selects incidents for a list.
+type Filter struct {
+	// Status is "open" (the default when empty), "all", or one status.
+	Status      string
+	Severity    *Severity // nil: any; pointer to NoSeverity: none
+	Priority    *Priority
+	Integration string
+	Query       string // case-insensitive substring of title, details or integration
+	Limit       int
+	Cursor      string
+}
+
+// Page is one page of a list, with the cursor of the next (empty on the last).
+type Page[T any] struct {
+	Items      []T
+	NextCursor string
+}

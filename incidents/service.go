@@ -1,0 +1,230 @@
+package incidents
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Store is what the Service needs from storage. Every write commits (and is
+// fsync'd) before it returns.
+type Store interface {
+	// Ingest applies ev for integ inside one transaction (using Apply) and
+	// records req in the journal in the same transaction.
+	Ingest(ctx context.Context, integ *Integration, ev Event, req *Request) (IngestResult, error)
+	// Act applies a person's action to incident id (using ApplyAction).
+	Act(ctx context.Context, id int64, a PersonAction, at time.Time) (*Incident, error)
+	// Journal records a refused request.
+	Journal(ctx context.Context, req *Request) error
+
+	ListIncidents(ctx context.Context, f Filter) (Page[*Incident], error)
+	CountIncidents(ctx context.Context, f Filter) (int, error)
+	Incident(ctx context.Context, id int64) (*Incident, error)
+	Suppressed(ctx context.Context, limit int, cursor string) (Page[SuppressedEvent], error)
+	Requests(ctx context.Context, limit int, cursor string) (Page[*Request], error)
+
+	Integrations(ctx context.Context) ([]*Integration, error)
+	CreateIntegration(ctx context.Context, integ *Integration) error
+}
+
+// Service applies the rules through a Store and publishes each committed
+// change to the broker. It is what the receiver and the console talk to.
+type Service struct {
+	store  Store
+	broker *Broker
+	now    func() time.Time
+
+	mu      sync.RWMutex
+	byToken map[[32]byte]*Integration // keyed by sha256(token): no timing leak on lookup
+}
+
+// NewService returns a Service over store. now is the clock (time.Now when nil).
+func NewService(store Store, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{store: store, broker: NewBroker(), now: now}
+}
+
+// Now is the service's clock.
+func (s *Service) Now() time.Time { return s.now().UTC() }
+
+// Subscribe hears every committed change.
+func (s *Service) Subscribe() (<-chan Change, func()) { return s.broker.Subscribe() }
+
+// Ingest applies one normalized event and journals its request.
+func (s *Service) Ingest(ctx context.Context, integ *Integration, ev Event, req *Request) (IngestResult, error) {
+	res, err := s.store.Ingest(ctx, integ, ev, req)
+	if err != nil {
+		return res, err
+	}
+	if res.Incident != nil {
+		s.broker.Publish(Change{Incident: res.Incident})
+	}
+	s.broker.Publish(Change{Request: req})
+	return res, nil
+}
+
+// Journal records a refused request.
+func (s *Service) Journal(ctx context.Context, req *Request) error {
+	if err := s.store.Journal(ctx, req); err != nil {
+		return err
+	}
+	s.broker.Publish(Change{Request: req})
+	return nil
+}
+
+// Act applies a person's action and publishes the result.
+func (s *Service) Act(ctx context.Context, id int64, a PersonAction) (*Incident, error) {
+	in, err := s.store.Act(ctx, id, a, s.Now())
+	if err != nil {
+		return nil, err
+	}
+	s.broker.Publish(Change{Incident: in})
+	return in, nil
+}
+
+// Acknowledge, Unacknowledge and Resolve are the common actions by name.
+func (s *Service) Acknowledge(ctx context.Context, id int64, by Actor) (*Incident, error) {
+	return s.Act(ctx, id, PersonAction{Kind: EntryAcknowledged, By: by})
+}
+
+func (s *Service) Unacknowledge(ctx context.Context, id int64, by Actor) (*Incident, error) {
+	return s.Act(ctx, id, PersonAction{Kind: EntryUnacknowledged, By: by})
+}
+
+func (s *Service) Resolve(ctx context.Context, id int64, by Actor) (*Incident, error) {
+	return s.Act(ctx, id, PersonAction{Kind: EntryResolved, By: by})
+}
+
+// SetSeverity and SetPriority change an incident's severity or priority.
+func (s *Service) SetSeverity(ctx context.Context, id int64, sev Severity, by Actor) (*Incident, error) {
+	return s.Act(ctx, id, PersonAction{Kind: EntrySeverityChanged, By: by, Severity: sev})
+}
+
+func (s *Service) SetPriority(ctx context.Context, id int64, p Priority, by Actor) (*Incident, error) {
+	return s.Act(ctx, id, PersonAction{Kind: EntryPriorityChanged, By: by, Priority: p})
+}
+
+// ListIncidents returns one page of incidents in SPEC §3 order.
+func (s *Service) ListIncidents(ctx context.Context, f Filter) (Page[*Incident], error) {
+	return s.store.ListIncidents(ctx, f)
+}
+
+// CountIncidents counts the incidents that f selects (Limit and Cursor ignored).
+func (s *Service) CountIncidents(ctx context.Context, f Filter) (int, error) {
+	return s.store.CountIncidents(ctx, f)
+}
+
+// Incident returns one incident with its timeline.
+func (s *Service) Incident(ctx context.Context, id int64) (*Incident, error) {
+	return s.store.Incident(ctx, id)
+}
+
+// Suppressed lists folded duplicate events, newest first.
+func (s *Service) Suppressed(ctx context.Context, limit int, cursor string) (Page[SuppressedEvent], error) {
+	return s.store.Suppressed(ctx, limit, cursor)
+}
+
+// Requests lists the request journal, newest first.
+func (s *Service) Requests(ctx context.Context, limit int, cursor string) (Page[*Request], error) {
+	return s.store.Requests(ctx, limit, cursor)
+}
+
+// Integrations lists every integration.
+func (s *Service) Integrations(ctx context.Context) ([]*Integration, error) {
+	return s.store.Integrations(ctx)
+}
+
+// CreateIntegration creates an integration with a fresh random token.
+func (s *Service) CreateIntegration(ctx context.Context, name, service, escalation string, kind Kind) (*Integration, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return nil, Errorf(EINVALID, "an integration needs a name")
+	}
+	if len(name) > 200 {
+		return nil, Errorf(EINVALID, "an integration name is at most 200 characters")
+	}
+	k, err := ParseKind(string(kind))
+	if err != nil {
+		return nil, err
+	}
+	if service == "" {
+		service = name
+	}
+	integ := &Integration{Name: name, Service: service, Escalation: escalation, Kind: k, Token: NewToken(), CreatedAt: s.Now()}
+	if err := s.store.CreateIntegration(ctx, integ); err != nil {
+		return nil, err
+	}
+	s.remember(integ)
+	return integ, nil
+}
+
+// IntegrationByToken finds the integration a token belongs to (nil when none).
+// The lookup is by the token's hash, so its timing says nothing of the token.
+func (s *Service) IntegrationByToken(ctx context.Context, token string) (*Integration, error) {
+	h := sha256.Sum256([]byte(token))
+	s.mu.RLock()
+	loaded := s.byToken != nil
+	integ := s.byToken[h]
+	s.mu.RUnlock()
+	if integ != nil || loaded {
+		return integ, nil
+	}
+	if err := s.loadIntegrations(ctx); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.byToken[h], nil
+}
+
+// IntegrationNamed finds an integration by name (nil when none).
+func (s *Service) IntegrationNamed(ctx context.Context, name string) (*Integration, error) {
+	all, err := s.store.Integrations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, in := range all {
+		if in.Name == name {
+			return in, nil
+		}
+	}
+	return nil, nil
+}
+
+func (s *Service) loadIntegrations(ctx context.Context) error {
+	all, err := s.store.Integrations(ctx)
+	if err != nil {
+		return err
+	}
+	m := make(map[[32]byte]*Integration, len(all))
+	for _, in := range all {
+		m[sha256.Sum256([]byte(in.Token))] = in
+	}
+	s.mu.Lock()
+	s.byToken = m
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *Service) remember(integ *Integration) {
+	s.mu.Lock()
+	if s.byToken != nil {
+		s.byToken[sha256.Sum256([]byte(integ.Token))] = integ
+	}
+	s.mu.Unlock()
+}
+
+// NewToken returns 128 random bits, URL-safe.
+func NewToken() string {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		panic("crypto/rand failed: " + err.Error()) // cannot happen on supported platforms
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}

@@ -1,0 +1,412 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"klaxon/incidents"
+)
+
+// Statements in write jobs never take the caller's context: an interrupted
+// statement would roll back the whole shared transaction. Callers' contexts
+// only decide whether a job is started.
+
+const incidentColumns = `i.id, g.name, g.service, i.dedup_key, i.title, i.details, i.severity, i.priority,
+	i.status, i.suppressed, i.first_seen, i.last_seen, i.acknowledged_at, i.resolved_at, i.resolved_by`
+
+const incidentFrom = ` FROM incidents i JOIN integrations g ON g.id = i.integration_id `
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanIncident(s scanner) (*incidents.Incident, error) {
+	var (
+		in                      incidents.Incident
+		key, details, sev, prio sql.NullString
+		resolvedBy              sql.NullString
+		first, last             int64
+		acked, resolved         sql.NullInt64
+	)
+	if err := s.Scan(&in.ID, &in.Integration, &in.Service, &key, &in.Title, &details, &sev, &prio,
+		&in.Status, &in.Suppressed, &first, &last, &acked, &resolved, &resolvedBy); err != nil {
+		return nil, err
+	}
+	in.Key = key.String
+	if details.Valid {
+		in.Details = json.RawMessage(details.String)
+	}
+	in.Severity = incidents.Severity(sev.String)
+	in.Priority = incidents.Priority(prio.String)
+	in.FirstSeen, in.LastSeen = fromMillis(first), fromMillis(last)
+	in.AcknowledgedAt = fromNullMillis(acked)
+	in.ResolvedAt = fromNullMillis(resolved)
+	in.ResolvedBy = incidents.Actor(resolvedBy.String)
+	return &in, nil
+}
+
+func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+func fromNullMillis(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromMillis(v.Int64)
+	return &t
+}
+
+func nullMillis(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.UnixMilli()
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func nullJSON(b json.RawMessage) any {
+	if len(b) == 0 || string(b) == "null" {
+		return nil
+	}
+	return string(b)
+}
+
+// Ingest applies ev (SPEC §2) and journals req in one transaction.
+func (db *DB) Ingest(ctx context.Context, integ *incidents.Integration, ev incidents.Event, req *incidents.Request) (incidents.IngestResult, error) {
+	var res incidents.IngestResult
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		res = incidents.IngestResult{Warnings: ev.Warnings}
+		var open *incidents.Incident
+		if ev.Key != "" {
+			row := tx.QueryRow(`SELECT `+incidentColumns+incidentFrom+
+				`WHERE i.integration_id = ? AND i.dedup_key = ? AND i.status <> 'resolved'`, integ.ID, ev.Key)
+			in, err := scanIncident(row)
+			switch {
+			case err == nil:
+				open = in
+			case !errors.Is(err, sql.ErrNoRows):
+				return err
+			}
+		}
+		now := req.At
+		outcome, in, entries := incidents.Apply(ev, open, integ, now)
+		res.Outcome, res.Incident = outcome, in
+		switch outcome {
+		case incidents.Created:
+			r, err := tx.Exec(`INSERT INTO incidents (integration_id, dedup_key, title, details, severity, priority,
+				status, suppressed, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)`,
+				integ.ID, nullString(in.Key), in.Title, nullJSON(in.Details), nullString(string(in.Severity)),
+				nullString(string(in.Priority)), in.Status, in.FirstSeen.UnixMilli(), in.LastSeen.UnixMilli())
+			if err != nil {
+				return err
+			}
+			if in.ID, err = r.LastInsertId(); err != nil {
+				return err
+			}
+		case incidents.Folded, incidents.ResolvedBy:
+			if err := updateIncident(tx, in); err != nil {
+				return err
+			}
+		}
+		if in != nil {
+			if err := insertEntries(tx, in.ID, entries); err != nil {
+				return err
+			}
+		}
+		req.Status, req.Outcome, req.Warnings = 200, outcome, res.Warnings
+		if in != nil {
+			req.Incident = in.ID
+		}
+		resp, err := json.Marshal(res)
+		if err != nil {
+			return err
+		}
+		req.Response = resp
+		return db.insertRequest(tx, req)
+	})
+	if err != nil {
+		return incidents.IngestResult{}, classify(err)
+	}
+	return res, nil
+}
+
+func updateIncident(tx *sql.Tx, in *incidents.Incident) error {
+	_, err := tx.Exec(`UPDATE incidents SET severity = ?, priority = ?, status = ?, suppressed = ?, last_seen = ?,
+		acknowledged_at = ?, resolved_at = ?, resolved_by = ? WHERE id = ?`,
+		nullString(string(in.Severity)), nullString(string(in.Priority)), in.Status, in.Suppressed,
+		in.LastSeen.UnixMilli(), nullMillis(in.AcknowledgedAt), nullMillis(in.ResolvedAt),
+		nullString(string(in.ResolvedBy)), in.ID)
+	return err
+}
+
+func insertEntries(tx *sql.Tx, incidentID int64, entries []incidents.TimelineEntry) error {
+	for i := range entries {
+		e := &entries[i]
+		r, err := tx.Exec(`INSERT INTO timeline (incident_id, at, kind, actor, from_value, to_value, event)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, incidentID, e.At.UnixMilli(), e.Kind, e.By,
+			nullString(e.From), nullString(e.To), nullJSON(e.Event))
+		if err != nil {
+			return err
+		}
+		if e.ID, err = r.LastInsertId(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Act applies a person's action to incident id.
+func (db *DB) Act(ctx context.Context, id int64, a incidents.PersonAction, at time.Time) (*incidents.Incident, error) {
+	var out *incidents.Incident
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		in, err := scanIncident(tx.QueryRow(`SELECT `+incidentColumns+incidentFrom+`WHERE i.id = ?`, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return incidents.Errorf(incidents.ENOTFOUND, "there is no incident #%d", id)
+		}
+		if err != nil {
+			return err
+		}
+		entries, err := incidents.ApplyAction(in, a, at)
+		if err != nil {
+			return err
+		}
+		if len(entries) > 0 {
+			if err := updateIncident(tx, in); err != nil {
+				return err
+			}
+			if err := insertEntries(tx, in.ID, entries); err != nil {
+				return err
+			}
+		}
+		out = in
+		return nil
+	})
+	if err != nil {
+		return nil, classify(err)
+	}
+	return out, nil
+}
+
+// Incident returns incident id with its timeline.
+func (db *DB) Incident(ctx context.Context, id int64) (*incidents.Incident, error) {
+	in, err := scanIncident(db.reader.QueryRowContext(ctx, `SELECT `+incidentColumns+incidentFrom+`WHERE i.id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, incidents.Errorf(incidents.ENOTFOUND, "there is no incident #%d", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.reader.QueryContext(ctx, `SELECT id, at, kind, actor, from_value, to_value, event
+		FROM timeline WHERE incident_id = ? ORDER BY id`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	in.Timeline = []incidents.TimelineEntry{}
+	for rows.Next() {
+		var (
+			e              incidents.TimelineEntry
+			at             int64
+			from, to, body sql.NullString
+		)
+		if err := rows.Scan(&e.ID, &at, &e.Kind, &e.By, &from, &to, &body); err != nil {
+			return nil, err
+		}
+		e.At, e.From, e.To = fromMillis(at), from.String, to.String
+		if body.Valid {
+			e.Event = json.RawMessage(body.String)
+		}
+		in.Timeline = append(in.Timeline, e)
+	}
+	return in, rows.Err()
+}
+
+// filterSQL turns f into a WHERE clause (without the cursor) and its arguments.
+func filterSQL(f incidents.Filter) (string, []any, error) {
+	var (
+		where []string
+		args  []any
+	)
+	switch f.Status {
+	case "", "open":
+		where = append(where, "i.is_open = 1")
+	case "all":
+	case string(incidents.Triggered), string(incidents.Acknowledged), string(incidents.Resolved):
+		where = append(where, "i.status = ?")
+		args = append(args, f.Status)
+	default:
+		return "", nil, incidents.Errorf(incidents.EINVALID, "status %q is not one of open, triggered, acknowledged, resolved, all", f.Status)
+	}
+	if f.Severity != nil {
+		if *f.Severity == incidents.NoSeverity {
+			where = append(where, "i.severity IS NULL")
+		} else {
+			where = append(where, "i.severity = ?")
+			args = append(args, string(*f.Severity))
+		}
+	}
+	if f.Priority != nil {
+		if *f.Priority == incidents.NoPriority {
+			where = append(where, "i.priority IS NULL")
+		} else {
+			where = append(where, "i.priority = ?")
+			args = append(args, string(*f.Priority))
+		}
+	}
+	if f.Integration != "" {
+		where = append(where, "g.name = ?")
+		args = append(args, f.Integration)
+	}
+	if q := strings.TrimSpace(f.Query); q != "" {
+		where = append(where, `(instr(lower(i.title), ?) > 0 OR instr(lower(coalesce(i.details, '')), ?) > 0 OR instr(lower(g.name), ?) > 0)`)
+		lq := strings.ToLower(q)
+		args = append(args, lq, lq, lq)
+	}
+	if len(where) == 0 {
+		return "", args, nil
+	}
+	return " WHERE " + strings.Join(where, " AND "), args, nil
+}
+
+// ListIncidents returns one page of incidents in SPEC §3 order.
+func (db *DB) ListIncidents(ctx context.Context, f incidents.Filter) (incidents.Page[*incidents.Incident], error) {
+	var page incidents.Page[*incidents.Incident]
+	where, args, err := filterSQL(f)
+	if err != nil {
+		return page, err
+	}
+	limit := clampLimit(f.Limit)
+	if f.Cursor != "" {
+		after, err := base64.RawURLEncoding.DecodeString(f.Cursor)
+		if err != nil || len(after) != 40 {
+			return page, incidents.Errorf(incidents.EINVALID, "the cursor %q cannot be read; pass the next_cursor of the previous page, or none", f.Cursor)
+		}
+		if where == "" {
+			where = " WHERE i.sort_key > ?"
+		} else {
+			where += " AND i.sort_key > ?"
+		}
+		args = append(args, string(after))
+	}
+	args = append(args, limit+1)
+	rows, err := db.reader.QueryContext(ctx, `SELECT `+incidentColumns+`, i.sort_key`+incidentFrom+where+
+		` ORDER BY i.sort_key LIMIT ?`, args...)
+	if err != nil {
+		return page, err
+	}
+	defer rows.Close()
+	var lastKey string
+	for rows.Next() {
+		var key string
+		in, err := scanIncident(multiScanner{rows, &key})
+		if err != nil {
+			return page, err
+		}
+		if len(page.Items) == limit {
+			page.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(lastKey))
+			break
+		}
+		page.Items = append(page.Items, in)
+		lastKey = key
+	}
+	if page.Items == nil {
+		page.Items = []*incidents.Incident{}
+	}
+	return page, rows.Err()
+}
+
+// multiScanner scans an incident's columns followed by extra ones.
+type multiScanner struct {
+	rows  *sql.Rows
+	extra *string
+}
+
+func (m multiScanner) Scan(dest ...any) error { return m.rows.Scan(append(dest, m.extra)...) }
+
+// CountIncidents counts what f selects.
+func (db *DB) CountIncidents(ctx context.Context, f incidents.Filter) (int, error) {
+	where, args, err := filterSQL(f)
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	err = db.reader.QueryRowContext(ctx, `SELECT count(*)`+incidentFrom+where, args...).Scan(&n)
+	return n, err
+}
+
+// clampLimit applies the API's rules: default 100, at most 1000.
+func clampLimit(n int) int {
+	switch {
+	case n <= 0:
+		return 100
+	case n > 1000:
+		return 1000
+	}
+	return n
+}
+
+func idCursor(id int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf("id:%d", id)))
+}
+
+func readIDCursor(c string) (int64, error) {
+	if c == "" {
+		return 1<<63 - 1, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	var id int64
+	if err == nil {
+		_, err = fmt.Sscanf(string(b), "id:%d", &id)
+	}
+	if err != nil {
+		return 0, incidents.Errorf(incidents.EINVALID, "the cursor %q cannot be read; pass the next_cursor of the previous page, or none", c)
+	}
+	return id, nil
+}
+
+// Suppressed lists folded duplicate events, newest first.
+func (db *DB) Suppressed(ctx context.Context, limit int, cursor string) (incidents.Page[incidents.SuppressedEvent], error) {
+	var page incidents.Page[incidents.SuppressedEvent]
+	before, err := readIDCursor(cursor)
+	if err != nil {
+		return page, err
+	}
+	limit = clampLimit(limit)
+	rows, err := db.reader.QueryContext(ctx, `SELECT t.id, t.at, t.incident_id, i.title, i.suppressed, i.status, t.event
+		FROM timeline t JOIN incidents i ON i.id = t.incident_id
+		WHERE t.kind = 'suppressed' AND t.id < ? ORDER BY t.id DESC LIMIT ?`, before, limit+1)
+	if err != nil {
+		return page, err
+	}
+	defer rows.Close()
+	page.Items = []incidents.SuppressedEvent{}
+	for rows.Next() {
+		var (
+			e     incidents.SuppressedEvent
+			at    int64
+			event sql.NullString
+		)
+		if err := rows.Scan(&e.ID, &at, &e.Incident, &e.Title, &e.Repeats, &e.Status, &event); err != nil {
+			return page, err
+		}
+		if len(page.Items) == limit {
+			page.NextCursor = idCursor(page.Items[limit-1].ID)
+			break
+		}
+		e.At = fromMillis(at)
+		if event.Valid {
+			e.Event = json.RawMessage(event.String)
+		}
+		page.Items = append(page.Items, e)
+	}
+	return page, rows.Err()
+}

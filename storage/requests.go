@@ -1,0 +1,88 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"strings"
+
+	"klaxon/incidents"
+)
+
+// Journal records a refused request.
+func (db *DB) Journal(ctx context.Context, req *incidents.Request) error {
+	return classify(db.write(ctx, func(tx *sql.Tx) error { return db.insertRequest(tx, req) }))
+}
+
+// insertRequest adds req to the journal and drops what falls off its end.
+func (db *DB) insertRequest(tx *sql.Tx, req *incidents.Request) error {
+	headers, err := json.Marshal(req.Headers)
+	if err != nil {
+		return err
+	}
+	var warnings any
+	if len(req.Warnings) > 0 {
+		b, _ := json.Marshal(req.Warnings)
+		warnings = string(b)
+	}
+	var incident any
+	if req.Incident != 0 {
+		incident = req.Incident
+	}
+	r, err := tx.Exec(`INSERT INTO requests (at, remote, method, path, integration, headers, body, truncated,
+		status, outcome, error, warnings, incident_id, response) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		req.At.UnixMilli(), req.Remote, req.Method, req.Path, nullString(req.Integration), string(headers),
+		strings.ToValidUTF8(req.Body, "\uFFFD"), req.Truncated, req.Status, req.Outcome, nullString(req.Error),
+		warnings, incident, string(req.Response))
+	if err != nil {
+		return err
+	}
+	if req.ID, err = r.LastInsertId(); err != nil {
+		return err
+	}
+	_, err = tx.Exec(`DELETE FROM requests WHERE id <= ?`, req.ID-int64(db.opts.JournalLimit))
+	return err
+}
+
+// Requests lists the journal, newest first.
+func (db *DB) Requests(ctx context.Context, limit int, cursor string) (incidents.Page[*incidents.Request], error) {
+	var page incidents.Page[*incidents.Request]
+	before, err := readIDCursor(cursor)
+	if err != nil {
+		return page, err
+	}
+	limit = clampLimit(limit)
+	rows, err := db.reader.QueryContext(ctx, `SELECT id, at, remote, method, path, integration, headers, body,
+		truncated, status, outcome, error, warnings, incident_id, response
+		FROM requests WHERE id < ? ORDER BY id DESC LIMIT ?`, before, limit+1)
+	if err != nil {
+		return page, err
+	}
+	defer rows.Close()
+	page.Items = []*incidents.Request{}
+	for rows.Next() {
+		var (
+			r                        incidents.Request
+			at                       int64
+			integ, errText, warnings sql.NullString
+			incident                 sql.NullInt64
+			headers, response        string
+		)
+		if err := rows.Scan(&r.ID, &at, &r.Remote, &r.Method, &r.Path, &integ, &headers, &r.Body, &r.Truncated,
+			&r.Status, &r.Outcome, &errText, &warnings, &incident, &response); err != nil {
+			return page, err
+		}
+		if len(page.Items) == limit {
+			page.NextCursor = idCursor(page.Items[limit-1].ID)
+			break
+		}
+		r.At, r.Integration, r.Error, r.Incident = fromMillis(at), integ.String, errText.String, incident.Int64
+		_ = json.Unmarshal([]byte(headers), &r.Headers)
+		if warnings.Valid {
+			_ = json.Unmarshal([]byte(warnings.String), &r.Warnings)
+		}
+		r.Response = json.RawMessage(response)
+		page.Items = append(page.Items, &r)
+	}
+	return page, rows.Err()
+}

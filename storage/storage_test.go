@@ -1,0 +1,251 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"klaxon/incidents"
+)
+
+func openTemp(t *testing.T, opts Options) *DB {
+	t.Helper()
+	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "klaxon.db"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func mustIntegration(t *testing.T, db *DB, name string) *incidents.Integration {
+	t.Helper()
+	integ := &incidents.Integration{Name: name, Service: name + "-svc", Kind: incidents.KindWebhook, Token: incidents.NewToken(), CreatedAt: time.Now()}
+	if err := db.CreateIntegration(context.Background(), integ); err != nil {
+		t.Fatal(err)
+	}
+	return integ
+}
+
+var clock = time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC)
+
+func ingest(t *testing.T, db *DB, integ *incidents.Integration, ev incidents.Event) incidents.IngestResult {
+	t.Helper()
+	clock = clock.Add(time.Second)
+	if ev.Action == "" {
+		ev.Action = incidents.Trigger
+	}
+	if ev.Key == "" {
+		ev.Key = ev.Title
+	}
+	res, err := db.Ingest(context.Background(), integ, ev, &incidents.Request{At: clock, Method: "POST", Path: "/x/push-events"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func TestMigratesFromEmptyAndReopens(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "k.db")
+	db, err := Open(context.Background(), path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := db.Migrations(context.Background())
+	if err != nil || len(v) == 0 || v[0] != 1 {
+		t.Fatalf("migrations = %v, %v; want [1 …]", v, err)
+	}
+	integ := mustIntegration(t, db, "default")
+	ingest(t, db, integ, incidents.Event{Title: "disk full"})
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err = Open(context.Background(), path, Options{})
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer db.Close()
+	v2, _ := db.Migrations(context.Background())
+	if len(v2) != len(v) {
+		t.Fatalf("reopen applied migrations again: %v then %v", v, v2)
+	}
+	page, err := db.ListIncidents(context.Background(), incidents.Filter{})
+	if err != nil || len(page.Items) != 1 || page.Items[0].Title != "disk full" {
+		t.Fatalf("after reopen: %+v %v", page.Items, err)
+	}
+}
+
+func TestRefusesForeignFiles(t *testing.T) {
+	dir := t.TempDir()
+	junk := filepath.Join(dir, "junk.db")
+	os.WriteFile(junk, []byte(strings.Repeat("not a database ", 100)), 0o600)
+	if _, err := Open(context.Background(), junk, Options{}); err == nil || !strings.Contains(err.Error(), junk) {
+		t.Fatalf("junk file: err = %v, want one naming the file", err)
+	}
+	if b, _ := os.ReadFile(junk); !strings.HasPrefix(string(b), "not a database") {
+		t.Fatal("junk file was overwritten")
+	}
+	other := filepath.Join(dir, "other.db")
+	o, _ := sql.Open("sqlite", other)
+	if _, err := o.Exec("CREATE TABLE notes (x TEXT)"); err != nil {
+		t.Fatal(err)
+	}
+	o.Close()
+	if _, err := Open(context.Background(), other, Options{}); err == nil || !strings.Contains(err.Error(), "another program") {
+		t.Fatalf("foreign db: err = %v", err)
+	}
+}
+
+func TestIngestCreateSuppressResolve(t *testing.T) {
+	db := openTemp(t, Options{})
+	integ := mustIntegration(t, db, "default")
+	r1 := ingest(t, db, integ, incidents.Event{Title: "api down", Severity: incidents.Sev2, Raw: json.RawMessage(`{"title":"api down"}`)})
+	if r1.Outcome != incidents.Created {
+		t.Fatalf("first: %v", r1.Outcome)
+	}
+	r2 := ingest(t, db, integ, incidents.Event{Title: "api down", Severity: incidents.Sev1})
+	if r2.Outcome != incidents.Folded || r2.Incident.ID != r1.Incident.ID || r2.Incident.Suppressed != 1 || r2.Incident.Severity != incidents.Sev1 {
+		t.Fatalf("second: %+v", r2.Incident)
+	}
+	r3 := ingest(t, db, integ, incidents.Event{Title: "api down", Action: incidents.Resolve})
+	if r3.Outcome != incidents.ResolvedBy || r3.Incident.Status != incidents.Resolved {
+		t.Fatalf("resolve: %+v", r3)
+	}
+	r4 := ingest(t, db, integ, incidents.Event{Title: "api down"})
+	if r4.Outcome != incidents.Created || r4.Incident.ID == r1.Incident.ID {
+		t.Fatalf("trigger after resolve must open a new incident: %+v", r4)
+	}
+	got, err := db.Incident(context.Background(), r1.Incident.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, e := range got.Timeline {
+		kinds = append(kinds, string(e.Kind))
+	}
+	if strings.Join(kinds, ",") != "triggered,suppressed,severity_changed,resolved" {
+		t.Fatalf("timeline = %v", kinds)
+	}
+	if string(got.Timeline[0].Event) != `{"title":"api down"}` {
+		t.Fatalf("raw event = %s", got.Timeline[0].Event)
+	}
+	sup, err := db.Suppressed(context.Background(), 10, "")
+	if err != nil || len(sup.Items) != 1 || sup.Items[0].Incident != r1.Incident.ID {
+		t.Fatalf("suppressed = %+v %v", sup.Items, err)
+	}
+	reqs, _ := db.Requests(context.Background(), 10, "")
+	if len(reqs.Items) != 4 || reqs.Items[0].Outcome != incidents.Created || reqs.Items[3].Outcome != incidents.Created {
+		t.Fatalf("journal = %+v", reqs.Items)
+	}
+}
+
+func TestSchemaAllowsOneOpenIncidentPerKey(t *testing.T) {
+	db := openTemp(t, Options{})
+	integ := mustIntegration(t, db, "default")
+	ingest(t, db, integ, incidents.Event{Title: "dup"})
+	err := db.write(context.Background(), func(tx *sql.Tx) error {
+		_, err := tx.Exec(`INSERT INTO incidents (integration_id, dedup_key, title, status, first_seen, last_seen)
+			VALUES (?, 'dup', 'dup', 'acknowledged', 0, 0)`, integ.ID)
+		return err
+	})
+	if err == nil || !strings.Contains(err.Error(), "UNIQUE") {
+		t.Fatalf("second open incident with one key: err = %v, want a UNIQUE violation", err)
+	}
+	// Untitled incidents have no key and are never grouped.
+	a := ingest(t, db, integ, incidents.Event{Title: "", Key: ""})
+	b := ingest(t, db, integ, incidents.Event{Title: "", Key: ""})
+	if a.Incident.ID == b.Incident.ID {
+		t.Fatal("untitled events were grouped")
+	}
+}
+
+func TestOrderAndPaging(t *testing.T) {
+	db := openTemp(t, Options{})
+	integ := mustIntegration(t, db, "default")
+	// Inserted in an order unlike the expected one.
+	specs := []struct {
+		title string
+		sev   incidents.Severity
+		prio  incidents.Priority
+	}{
+		{"none-none-old", "", ""}, {"sev3-p1", "sev3", "p1"}, {"sev1-none", "sev1", ""},
+		{"sev1-p2", "sev1", "p2"}, {"none-none-new", "", ""}, {"sev1-p2-newer", "sev1", "p2"},
+	}
+	for _, s := range specs {
+		ingest(t, db, integ, incidents.Event{Title: s.title, Severity: s.sev, Priority: s.prio})
+	}
+	want := []string{"sev1-p2-newer", "sev1-p2", "sev1-none", "sev3-p1", "none-none-new", "none-none-old"}
+	var got []string
+	cursor := ""
+	for i := 0; i < 10; i++ {
+		page, err := db.ListIncidents(context.Background(), incidents.Filter{Limit: 4, Cursor: cursor})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, in := range page.Items {
+			got = append(got, in.Title)
+		}
+		if page.NextCursor == "" {
+			break
+		}
+		cursor = page.NextCursor
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("order:\n got %v\nwant %v", got, want)
+	}
+	if _, err := db.ListIncidents(context.Background(), incidents.Filter{Cursor: "!!"}); incidents.ErrorCode(err) != incidents.EINVALID {
+		t.Fatalf("bad cursor: %v", err)
+	}
+	none := incidents.NoSeverity
+	n, err := db.CountIncidents(context.Background(), incidents.Filter{Severity: &none})
+	if err != nil || n != 2 {
+		t.Fatalf("severity=none count = %d, %v", n, err)
+	}
+	n, _ = db.CountIncidents(context.Background(), incidents.Filter{Query: "P2-NEW"})
+	if n != 1 {
+		t.Fatalf("q count = %d", n)
+	}
+}
+
+func TestActions(t *testing.T) {
+	db := openTemp(t, Options{})
+	integ := mustIntegration(t, db, "default")
+	id := ingest(t, db, integ, incidents.Event{Title: "x"}).Incident.ID
+	ctx := context.Background()
+	in, err := db.Act(ctx, id, incidents.PersonAction{Kind: incidents.EntryAcknowledged, By: incidents.ByConsole}, clock)
+	if err != nil || in.Status != incidents.Acknowledged || in.AcknowledgedAt == nil {
+		t.Fatalf("ack: %+v %v", in, err)
+	}
+	// Acknowledged still suppresses.
+	if r := ingest(t, db, integ, incidents.Event{Title: "x"}); r.Outcome != incidents.Folded || r.Incident.Status != incidents.Acknowledged {
+		t.Fatalf("trigger on acked: %+v", r)
+	}
+	in, _ = db.Act(ctx, id, incidents.PersonAction{Kind: incidents.EntryResolved, By: incidents.ByAPI}, clock)
+	if in.Status != incidents.Resolved || in.ResolvedBy != incidents.ByAPI {
+		t.Fatalf("resolve: %+v", in)
+	}
+	if _, err := db.Act(ctx, id, incidents.PersonAction{Kind: incidents.EntryAcknowledged, By: incidents.ByAPI}, clock); incidents.ErrorCode(err) != incidents.ECONFLICT {
+		t.Fatalf("act on resolved: %v", err)
+	}
+	if _, err := db.Act(ctx, 999, incidents.PersonAction{Kind: incidents.EntryAcknowledged, By: incidents.ByAPI}, clock); incidents.ErrorCode(err) != incidents.ENOTFOUND {
+		t.Fatalf("act on missing: %v", err)
+	}
+}
+
+func TestJournalIsBounded(t *testing.T) {
+	db := openTemp(t, Options{JournalLimit: 5})
+	for i := 0; i < 12; i++ {
+		if err := db.Journal(context.Background(), &incidents.Request{At: clock, Status: 404, Outcome: incidents.OutcomeError, Response: json.RawMessage(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	page, _ := db.Requests(context.Background(), 100, "")
+	if len(page.Items) != 5 || page.Items[0].ID != 12 {
+		t.Fatalf("journal kept %d, newest %d", len(page.Items), page.Items[0].ID)
+	}
+}
