@@ -228,3 +228,24 @@ func NewToken() string {
 	}
 	return base64.RawURLEncoding.EncodeToString(b)
 }
+
+// AdoptToken makes an integration for an unknown token, named after it (for
+// --accept-any-token while developing an integration). It returns the
+// existing integration when the token is known.
+func (s *Service) AdoptToken(ctx context.Context, token string) (*Integration, error) {
+	if integ, err := s.IntegrationByToken(ctx, token); err != nil || integ != nil {
+		return integ, err
+	}
+	integ := &Integration{Name: token, Service: token, Kind: KindWebhook, Token: token, CreatedAt: s.Now()}
+	if err := s.store.CreateIntegration(ctx, integ); err != nil {
+		// Another request may have adopted it first.
+		if err2 := s.loadIntegrations(ctx); err2 == nil {
+			if again, _ := s.IntegrationByToken(ctx, token); again != nil {
+				return again, nil
+			}
+		}
+		return nil, err
+	}
+	s.remember(integ)
+	return integ, nil
+}

@@ -1,0 +1,225 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"klaxon/incidents"
+	"klaxon/receiver"
+	"klaxon/storage"
+)
+
+// ShutdownGrace is how long a stop waits for requests in flight.
+const ShutdownGrace = 10 * time.Second
+
+// App is one running klaxon: the data directory (locked), the database, the
+// service and the HTTP receiver.
+type App struct {
+	Config   Config
+	DB       *storage.DB
+	Service  *incidents.Service
+	Receiver *receiver.Server
+	Log      *slog.Logger
+	BaseURL  string
+	APIToken string
+	Default  *incidents.Integration // the default integration, when one was made or found
+
+	lock     *os.File
+	logFile  *os.File
+	listener net.Listener
+	http     *http.Server
+}
+
+// OpenApp locks the data directory, opens the database, makes the default
+// integration on first start and binds the listen address. logTo receives the
+// log when no --log-file is given (nil: klaxon.log in the data directory).
+func OpenApp(ctx context.Context, c Config, logTo io.Writer) (*App, error) {
+	a := &App{Config: c}
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create the data directory %s: %w", c.DataDir, err)
+	}
+	_ = os.Chmod(c.DataDir, 0o700)
+	if err := a.openLog(logTo); err != nil {
+		return nil, err
+	}
+	lock, err := lockDataDir(c.DataDir)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.lock = lock
+	a.DB, err = storage.Open(ctx, filepath.Join(c.DataDir, "klaxon.db"), storage.Options{JournalLimit: c.JournalLimit})
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.Service = incidents.NewService(a.DB, nil)
+	if a.APIToken, err = apiToken(c); err != nil {
+		a.Close()
+		return nil, err
+	}
+	all, err := a.Service.Integrations(ctx)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	if len(all) == 0 {
+		if a.Default, err = a.Service.CreateIntegration(ctx, "default", "default", "", incidents.KindWebhook); err != nil {
+			a.Close()
+			return nil, err
+		}
+	} else {
+		a.Default = all[0]
+		for _, in := range all {
+			if in.Name == "default" {
+				a.Default = in
+			}
+		}
+	}
+	a.listener, err = net.Listen("tcp", c.Listen)
+	if err != nil {
+		a.Close()
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return nil, fmt.Errorf("%s is already in use (another klaxon, or another program); choose another address with --listen", c.Listen)
+		}
+		return nil, fmt.Errorf("listen on %s: %w", c.Listen, err)
+	}
+	a.BaseURL = baseURL(a.listener.Addr().String())
+	a.Receiver = receiver.New(a.Service, receiver.Options{
+		BaseURL: a.BaseURL, APIToken: a.APIToken, AcceptAnyToken: c.AcceptAnyToken, Logger: a.Log,
+	})
+	a.http = a.Receiver.HTTPServer(c.Listen, a.Log)
+	if !isLoopback(a.listener.Addr()) {
+		a.Log.Warn("listening beyond loopback without TLS: anyone who can reach this address and knows a token can page you", "addr", a.listener.Addr().String())
+	}
+	return a, nil
+}
+
+func (a *App) openLog(logTo io.Writer) error {
+	path := a.Config.LogFile
+	if path == "" && logTo == nil {
+		path = filepath.Join(a.Config.DataDir, "klaxon.log")
+	}
+	if path != "" {
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+		if err != nil {
+			return fmt.Errorf("open the log file: %w", err)
+		}
+		a.logFile, logTo = f, f
+	}
+	a.Log = slog.New(slog.NewTextHandler(logTo, nil))
+	return nil
+}
+
+// WebhookURL is the default integration's webhook URL.
+func (a *App) WebhookURL() string {
+	if a.Default == nil {
+		return ""
+	}
+	return receiver.WebhookURL(a.BaseURL, a.Default.Token)
+}
+
+// Serve runs the HTTP server until ctx ends, then shuts it down gracefully:
+// no new connections, requests in flight finish (up to ShutdownGrace).
+func (a *App) Serve(ctx context.Context) error {
+	errc := make(chan error, 1)
+	go func() { errc <- a.http.Serve(a.listener) }()
+	a.Log.Info("klaxon receiving", "addr", a.listener.Addr().String())
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), ShutdownGrace)
+	defer cancel()
+	err := a.http.Shutdown(sctx)
+	a.Log.Info("klaxon stopped receiving", "error", err)
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return nil
+}
+
+// Close closes the database (after its queued writes) and unlocks the data
+// directory.
+func (a *App) Close() error {
+	var errs []error
+	if a.DB != nil {
+		errs = append(errs, a.DB.Close())
+		a.DB = nil
+	}
+	if a.lock != nil {
+		_ = syscall.Flock(int(a.lock.Fd()), syscall.LOCK_UN)
+		errs = append(errs, a.lock.Close())
+		a.lock = nil
+	}
+	if a.logFile != nil {
+		errs = append(errs, a.logFile.Close())
+		a.logFile = nil
+	}
+	return errors.Join(errs...)
+}
+
+// lockDataDir takes an exclusive lock on the data directory so that two
+// klaxons never write one database. The lock file holds the owner's pid.
+func lockDataDir(dir string) (*os.File, error) {
+	path := filepath.Join(dir, "lock")
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		owner, _ := os.ReadFile(path)
+		f.Close()
+		pid := strings.TrimSpace(string(owner))
+		if pid == "" {
+			pid = "unknown"
+		}
+		return nil, fmt.Errorf("the data directory %s is in use by another klaxon (pid %s); use that one (klaxon incidents, klaxon ack … talk to it), stop it, or pass another --data-dir", dir, pid)
+	}
+	f.Truncate(0)
+	f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	return f, nil
+}
+
+// apiToken is KLAXON_API_TOKEN, else the api-token file in the data
+// directory, made (mode 0600) on first start.
+func apiToken(c Config) (string, error) {
+	if c.APIToken != "" {
+		return c.APIToken, nil
+	}
+	path := filepath.Join(c.DataDir, "api-token")
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) > 0 {
+		return strings.TrimSpace(string(b)), nil
+	}
+	tok := incidents.NewToken()
+	if err := os.WriteFile(path, []byte(tok+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("write the API token file: %w", err)
+	}
+	return tok, nil
+}
+
+// readAPIToken finds the API token without making one.
+func readAPIToken(c Config) string {
+	if c.APIToken != "" {
+		return c.APIToken
+	}
+	b, _ := os.ReadFile(filepath.Join(c.DataDir, "api-token"))
+	return strings.TrimSpace(string(b))
+}
+
+func isLoopback(addr net.Addr) bool {
+	tcp, ok := addr.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
+}

@@ -1,0 +1,125 @@
+// Package cli is klaxon's command line: the flags and environment, the app
+// that wires storage, receiver and console together, and the subcommands.
+package cli
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// DefaultListen is loopback only: nothing outside this machine can page it
+// unless asked.
+const DefaultListen = "127.0.0.1:8765"
+
+// Config is what the common flags and KLAXON_* variables say.
+type Config struct {
+	Listen         string
+	DataDir        string
+	AcceptAnyToken bool
+	LogFile        string
+	NoBell         bool
+	JournalLimit   int
+	APIToken       string // from KLAXON_API_TOKEN only: a flag would show in ps
+}
+
+// env reads KLAXON_<NAME>.
+func env(name, def string) string {
+	if v, ok := os.LookupEnv("KLAXON_" + name); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+func envBool(name string) bool {
+	v, _ := strconv.ParseBool(env(name, "false"))
+	return v
+}
+
+// defaultDataDir is $XDG_DATA_HOME/klaxon, or ~/.local/share/klaxon.
+func defaultDataDir() string {
+	if x := os.Getenv("XDG_DATA_HOME"); x != "" {
+		return filepath.Join(x, "klaxon")
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, ".local", "share", "klaxon")
+	}
+	return "klaxon-data"
+}
+
+// commonFlags adds --listen and --data-dir (and their KLAXON_* defaults) to fs.
+func commonFlags(fs *flag.FlagSet, c *Config) {
+	fs.StringVar(&c.Listen, "listen", env("LISTEN", DefaultListen), "address to listen on `ADDR` (KLAXON_LISTEN); loopback only by default")
+	fs.StringVar(&c.DataDir, "data-dir", env("DATA_DIR", defaultDataDir()), "`DIR` for the database, api token and log (KLAXON_DATA_DIR)")
+	c.APIToken = os.Getenv("KLAXON_API_TOKEN")
+}
+
+// serverFlags adds the flags of klaxon and klaxon serve.
+func serverFlags(fs *flag.FlagSet, c *Config) {
+	commonFlags(fs, c)
+	fs.BoolVar(&c.AcceptAnyToken, "accept-any-token", envBool("ACCEPT_ANY_TOKEN"), "make an unknown token an integration named after it, instead of a 404; for developing an integration locally (KLAXON_ACCEPT_ANY_TOKEN)")
+	fs.StringVar(&c.LogFile, "log-file", env("LOG_FILE", ""), "write the log to `FILE` (KLAXON_LOG_FILE); default: klaxon.log in the data directory, or stderr for serve")
+	fs.BoolVar(&c.NoBell, "no-bell", envBool("NO_BELL"), "do not ring the terminal bell for a new sev1 incident (KLAXON_NO_BELL)")
+	limit, _ := strconv.Atoi(env("JOURNAL_LIMIT", "10000"))
+	fs.IntVar(&c.JournalLimit, "journal-limit", limit, "how many requests the request journal keeps, newest first (KLAXON_JOURNAL_LIMIT)")
+}
+
+// newFlagSet makes a flag set whose --help prints usage, a description and the flags.
+func newFlagSet(name, usage, about string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: %s\n\n%s\n", usage, about)
+		hasFlags := false
+		fs.VisitAll(func(*flag.Flag) { hasFlags = true })
+		if hasFlags {
+			fmt.Fprintln(stderr, "\nflags:")
+			fs.PrintDefaults()
+		}
+	}
+	return fs
+}
+
+// parseInterspersed parses flags that may come before or after positional
+// arguments (klaxon send URL --title T), returning the positional ones.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return positional, nil
+		}
+		if rest[0] == "--" {
+			return append(positional, rest[1:]...), nil
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+}
+
+// baseURL is how senders on this machine reach an address we listen on.
+func baseURL(addr string) string {
+	host, port, ok := strings.Cut(addr, ":")
+	if i := strings.LastIndex(addr, ":"); i >= 0 {
+		host, port, ok = addr[:i], addr[i+1:], true
+	}
+	if !ok {
+		return "http://" + addr
+	}
+	switch host {
+	case "", "0.0.0.0", "[::]", "::":
+		if h, err := os.Hostname(); err == nil {
+			host = h
+		} else {
+			host = "localhost"
+		}
+	}
+	return "http://" + host + ":" + port
+}

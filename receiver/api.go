@@ -1,0 +1,315 @@
+package receiver
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"klaxon/incidents"
+)
+
+func (s *Server) apiRoutes() http.Handler {
+	m := http.NewServeMux()
+	m.HandleFunc("GET /api/v1/incidents", s.listIncidents)
+	m.HandleFunc("GET /api/v1/incidents/{id}", s.getIncident)
+	m.HandleFunc("POST /api/v1/incidents/{id}/{action}", s.actOnIncident)
+	m.HandleFunc("PATCH /api/v1/incidents/{id}", s.patchIncident)
+	m.HandleFunc("GET /api/v1/suppressed", s.listSuppressed)
+	m.HandleFunc("GET /api/v1/requests", s.listRequests)
+	m.HandleFunc("GET /api/v1/integrations", s.listIntegrations)
+	m.HandleFunc("POST /api/v1/integrations", s.createIntegration)
+	m.HandleFunc("GET /api/v1/stream", s.stream)
+	m.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, 404, fmt.Sprintf("no API route %s %s; see the README's API section", r.Method, r.URL.Path))
+	})
+	return m
+}
+
+func (s *Server) apiError(w http.ResponseWriter, err error) {
+	ref := s.storageRefusal(err)
+	if ref.status == 503 {
+		w.Header().Set("Retry-After", "5")
+	}
+	writeError(w, ref.status, ref.msg)
+}
+
+// pageParams reads limit and cursor, with SPEC §4's rules for limit.
+func pageParams(r *http.Request) (int, string, error) {
+	limit := 100
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return 0, "", incidents.Errorf(incidents.EINVALID, "limit %q must be a whole number of at least 1", v)
+		}
+		limit = min(n, 1000)
+	}
+	return limit, r.URL.Query().Get("cursor"), nil
+}
+
+// ParseFilter reads the incident list's query parameters (SPEC §4).
+func ParseFilter(q map[string][]string) (incidents.Filter, error) {
+	get := func(k string) string {
+		if v := q[k]; len(v) > 0 {
+			return v[len(v)-1]
+		}
+		return ""
+	}
+	f := incidents.Filter{Status: get("status"), Integration: get("integration"), Query: get("q"), Cursor: get("cursor")}
+	switch f.Status {
+	case "", "open", "all", "triggered", "acknowledged", "resolved":
+	default:
+		return f, incidents.Errorf(incidents.EINVALID, "status %q is not one of open, triggered, acknowledged, resolved, all", f.Status)
+	}
+	if v, ok := q["severity"]; ok && len(v) > 0 && v[len(v)-1] != "" {
+		sev := incidents.NoSeverity
+		if v[len(v)-1] != "none" {
+			var err error
+			if sev, err = incidents.ParseSeverity(v[len(v)-1]); err != nil {
+				return f, incidents.Errorf(incidents.EINVALID, "%v (or none)", err)
+			}
+		}
+		f.Severity = &sev
+	}
+	if v, ok := q["priority"]; ok && len(v) > 0 && v[len(v)-1] != "" {
+		p := incidents.NoPriority
+		if v[len(v)-1] != "none" {
+			var err error
+			if p, err = incidents.ParsePriority(v[len(v)-1]); err != nil {
+				return f, incidents.Errorf(incidents.EINVALID, "%v (or none)", err)
+			}
+		}
+		f.Priority = &p
+	}
+	return f, nil
+}
+
+func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) {
+	f, err := ParseFilter(r.URL.Query())
+	if err != nil {
+		s.apiError(w, err)
+		return
+	}
+	if f.Limit, _, err = pageParams(r); err != nil {
+		s.apiError(w, err)
+		return
+	}
+	page, err := s.svc.ListIncidents(r.Context(), f)
+	if err != nil {
+		s.apiError(w, err)
+		return
+	}
+	writeJSON(w, 200, map[string]any{"incidents": page.Items, "next_cursor": page.NextCursor})
+}
+
+func incidentID(w http.ResponseWriter, r *http.Request) (int64, bool) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id < 1 {
+		writeError(w, 404, fmt.Sprintf("there is no incident %q; ids are whole numbers", r.PathValue("id")))
+		return 0, false
+	}
+	return id, true
+}
+
+func (s *Server) getIncident(w http.ResponseWriter, r *http.Request) {
+	id, ok := incidentID(w, r)
+	if !ok {
+		return
+	}
+	in, err := s.svc.Incident(r.Context(), id)
+	if err != nil {
+		s.apiError(w, err)
+		return
+	}
+	writeJSON(w, 200, in)
+}
+
+func (s *Server) actOnIncident(w http.ResponseWriter, r *http.Request) {
+	id, ok := incidentID(w, r)
+	if !ok {
+		return
+	}
+	kinds := map[string]incidents.EntryKind{
+		"acknowledge": incidents.EntryAcknowledged, "unacknowledge": incidents.EntryUnacknowledged, "resolve": incidents.EntryResolved,
+	}
+	kind, ok := kinds[r.PathValue("action")]
+	if !ok {
+		writeError(w, 404, fmt.Sprintf("no action %q; use acknowledge, unacknowledge or resolve", r.PathValue("action")))
+		return
+	}
+	s.act(w, r, id, incidents.PersonAction{Kind: kind, By: incidents.ByAPI})
+}
+
+func (s *Server) act(w http.ResponseWriter, r *http.Request, id int64, a incidents.PersonAction) {
+	if _, err := s.svc.Act(r.Context(), id, a); err != nil {
+		s.apiError(w, err)
+		return
+	}
+	// Answer with the whole incident, timeline included, as GET does.
+	in, err := s.svc.Incident(r.Context(), id)
+	if err != nil {
+		s.apiError(w, err)
+		return
+	}
+	writeJSON(w, 200, in)
+}
+
+func (s *Server) patchIncident(w http.ResponseWriter, r *http.Request) {
+	id, ok := incidentID(w, r)
+	if !ok {
+		return
+	}
+	var body struct {
+		Severity *string `json:"severity"`
+		Priority *string `json:"priority"`
+	}
+	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&body); err != nil {
+		writeError(w, 400, `the body must be a JSON object such as {"severity":"sev1","priority":"p2"} (null clears one)`)
+		return
+	}
+	if body.Severity == nil && body.Priority == nil {
+		writeError(w, 400, `name severity, priority or both, e.g. {"severity":"sev1"}`)
+		return
+	}
+	var actions []incidents.PersonAction
+	if body.Severity != nil {
+		sev, err := incidents.ParseSeverity(*body.Severity)
+		if err != nil {
+			writeError(w, 400, err.Error())
+			return
+		}
+		actions = append(actions, incidents.PersonAction{Kind: incidents.EntrySeverityChanged, By: incidents.ByAPI, Severity: sev})
+	}
+	if body.Priority != nil {
+		p, err := incidents.ParsePriority(*body.Priority)
+		if err != nil {
+			writeError(w, 400, err.Error())
+			return
+		}
+		actions = append(actions, incidents.PersonAction{Kind: incidents.EntryPriorityChanged, By: incidents.ByAPI, Priority: p})
+	}
+	for _, a := range actions[:len(actions)-1] {
+		if _, err := s.svc.Act(r.Context(), id, a); err != nil {
+			s.apiError(w, err)
+			return
+		}
+	}
+	s.act(w, r, id, actions[len(actions)-1])
+}
+
+func (s *Server) listSuppressed(w http.ResponseWriter, r *http.Request) {
+	limit, cursor, err := pageParams(r)
+	if err != nil {
+		s.apiError(w, err)
+		return
+	}
+	page, err := s.svc.Suppressed(r.Context(), limit, cursor)
+	if err != nil {
+		s.apiError(w, err)
+		return
+	}
+	writeJSON(w, 200, map[string]any{"events": page.Items, "next_cursor": page.NextCursor})
+}
+
+func (s *Server) listRequests(w http.ResponseWriter, r *http.Request) {
+	limit, cursor, err := pageParams(r)
+	if err != nil {
+		s.apiError(w, err)
+		return
+	}
+	page, err := s.svc.Requests(r.Context(), limit, cursor)
+	if err != nil {
+		s.apiError(w, err)
+		return
+	}
+	writeJSON(w, 200, map[string]any{"requests": page.Items, "next_cursor": page.NextCursor})
+}
+
+// integrationJSON is an integration as the API shows it, with its URL.
+func (s *Server) integrationJSON(in *incidents.Integration) map[string]any {
+	return map[string]any{
+		"id": in.ID, "name": in.Name, "service": in.Service, "escalation": in.Escalation, "kind": in.Kind,
+		"token": in.Token, "url": WebhookURL(s.opts.BaseURL, in.Token), "created_at": incidents.FormatTime(in.CreatedAt),
+	}
+}
+
+// WebhookURL is the push-events URL for a token.
+func WebhookURL(base, token string) string { return base + "/" + token + "/push-events" }
+
+func (s *Server) listIntegrations(w http.ResponseWriter, r *http.Request) {
+	all, err := s.svc.Integrations(r.Context())
+	if err != nil {
+		s.apiError(w, err)
+		return
+	}
+	out := make([]map[string]any, 0, len(all))
+	for _, in := range all {
+		out = append(out, s.integrationJSON(in))
+	}
+	writeJSON(w, 200, map[string]any{"integrations": out})
+}
+
+func (s *Server) createIntegration(w http.ResponseWriter, r *http.Request) {
+	var body struct{ Name, Service, Escalation, Kind string }
+	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&body); err != nil {
+		writeError(w, 400, `the body must be a JSON object such as {"name":"grafana","service":"api","kind":"webhook"}`)
+		return
+	}
+	in, err := s.svc.CreateIntegration(r.Context(), body.Name, body.Service, body.Escalation, incidents.Kind(body.Kind))
+	if err != nil {
+		s.apiError(w, err)
+		return
+	}
+	writeJSON(w, 201, map[string]any{"integration": s.integrationJSON(in)})
+}
+
+// stream sends each committed incident change as a server-sent event.
+func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
+	rc := http.NewResponseController(w)
+	_ = rc.SetWriteDeadline(time.Time{}) // a stream lives longer than the server's write timeout
+	changes, cancel := s.svc.Subscribe()
+	defer cancel()
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(200)
+	if err := rc.Flush(); err != nil {
+		return
+	}
+	ping := time.NewTicker(15 * time.Second)
+	defer ping.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-s.closing:
+			return
+		case <-ping.C:
+			if _, err := io.WriteString(w, ": ping\n\n"); err != nil || rc.Flush() != nil {
+				return
+			}
+		case c, ok := <-changes:
+			if !ok {
+				return
+			}
+			var payload any
+			switch {
+			case c.Resync:
+				payload = map[string]bool{"resync": true}
+			case c.Incident != nil:
+				payload = c.Incident
+			default:
+				continue
+			}
+			b, err := json.Marshal(payload)
+			if err != nil {
+				continue
+			}
+			if _, err := fmt.Fprintf(w, "data: %s\n\n", b); err != nil || rc.Flush() != nil {
+				return
+			}
+		}
+	}
+}

@@ -1,0 +1,265 @@
+// Package receiver is klaxon's HTTP side: the Spike-compatible push-events
+// endpoint (parsing each integration kind's payload into an incidents.Event),
+// the request journal's capture of every request, and the /api/v1 routes.
+package receiver
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"klaxon/incidents"
+)
+
+// refusal is a request klaxon will not take, with its status and a sentence a
+// person can act on.
+type refusal struct {
+	status int
+	msg    string
+}
+
+func (r *refusal) Error() string { return r.msg }
+
+func refuse(status int, format string, args ...any) *refusal {
+	return &refusal{status: status, msg: fmt.Sprintf(format, args...)}
+}
+
+// payload is a decoded request body: each top-level field's JSON, verbatim.
+type payload struct {
+	fields map[string]json.RawMessage
+	raw    json.RawMessage // the whole payload as JSON, to store
+}
+
+// decodePayload reads body as SPEC §2 says: JSON whatever the Content-Type,
+// form fields for application/x-www-form-urlencoded unless the body starts
+// with '{'. Only a JSON object is taken.
+func decodePayload(contentType string, body []byte) (*payload, error) {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
+		return nil, refuse(400, `the body is empty; send a JSON object such as {"title":"disk full on db-1","severity":"sev2"}`)
+	}
+	if isForm(contentType) && trimmed[0] != '{' {
+		return decodeForm(trimmed)
+	}
+	return decodeJSON(body)
+}
+
+func isForm(contentType string) bool {
+	ct := strings.ToLower(strings.TrimSpace(strings.SplitN(contentType, ";", 2)[0]))
+	return ct == "application/x-www-form-urlencoded"
+}
+
+func decodeForm(body []byte) (*payload, error) {
+	values, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, refuse(400, "the body is labelled application/x-www-form-urlencoded but cannot be read as form fields (%v); send JSON or fix the encoding", err)
+	}
+	fields := make(map[string]json.RawMessage, len(values))
+	flat := make(map[string]string, len(values))
+	for k, vs := range values {
+		v := vs[len(vs)-1]
+		flat[k] = v
+		b, _ := json.Marshal(v)
+		fields[k] = b
+	}
+	raw, _ := json.Marshal(flat)
+	return &payload{fields: fields, raw: raw}, nil
+}
+
+func decodeJSON(body []byte) (*payload, error) {
+	var fields map[string]json.RawMessage
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&fields); err != nil {
+		return nil, jsonRefusal(body, err)
+	}
+	if fields == nil { // the body was null
+		return nil, refuse(400, "the body is JSON null; send a JSON object such as {\"title\":\"…\"}")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		off := dec.InputOffset()
+		line, col := position(body, off)
+		return nil, refuse(400, "the body has more after its JSON object, at line %d, column %d; send exactly one JSON object", line, col)
+	}
+	raw := json.RawMessage(bytes.TrimSpace(body))
+	if !utf8.Valid(raw) {
+		raw = json.RawMessage(strings.ToValidUTF8(string(raw), "\uFFFD"))
+	}
+	return &payload{fields: fields, raw: raw}, nil
+}
+
+// jsonRefusal says what is wrong with a JSON body and where.
+func jsonRefusal(body []byte, err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		line, col := position(body, syn.Offset)
+		hint := ""
+		if at := int(syn.Offset) - 1; at >= 0 && at < len(body) && body[at] == '/' {
+			hint = " (JSON has no comments; remove the // or /* */ part)"
+		}
+		return refuse(400, "the body is not valid JSON: %s at line %d, column %d%s", syn.Error(), line, col, hint)
+	case errors.As(err, &typ):
+		return refuse(400, "the body is JSON %s, not an object; send a JSON object such as {\"title\":\"…\"}", typ.Value)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		line, col := position(body, int64(len(body)))
+		return refuse(400, "the body is not valid JSON: it ends too soon, at line %d, column %d (is it cut short?)", line, col)
+	}
+	return refuse(400, "the body is not valid JSON: %v", err)
+}
+
+// position turns a byte offset into a 1-based line and column.
+func position(body []byte, off int64) (line, col int) {
+	if off > int64(len(body)) {
+		off = int64(len(body))
+	}
+	if off < 1 {
+		off = 1
+	}
+	before := body[:off-1]
+	line = bytes.Count(before, []byte("\n")) + 1
+	col = int(off) - bytes.LastIndexByte(before, '\n') - 1
+	return line, col
+}
+
+// text reads a field as text: a string as itself, a number or boolean as its
+// JSON text; null or absent is "". Objects and arrays are an error.
+func (p *payload) text(name string) (string, bool, error) {
+	raw, ok := p.fields[name]
+	if !ok {
+		return "", false, nil
+	}
+	raw = bytes.TrimSpace(raw)
+	switch {
+	case len(raw) == 0 || string(raw) == "null":
+		return "", false, nil
+	case raw[0] == '"':
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return "", true, err
+		}
+		return s, true, nil
+	case raw[0] == '{' || raw[0] == '[':
+		return "", true, fmt.Errorf("%q is a JSON %s; it must be a string", name, map[byte]string{'{': "object", '[': "array"}[raw[0]])
+	}
+	return string(raw), true, nil // number, true, false
+}
+
+// details is body, else message, else description, verbatim; nil when none.
+func (p *payload) details(names ...string) json.RawMessage {
+	for _, n := range names {
+		if raw, ok := p.fields[n]; ok && string(bytes.TrimSpace(raw)) != "null" {
+			return raw
+		}
+	}
+	return nil
+}
+
+// severity and priority read optional fields; a bad value is a warning.
+func (p *payload) severity(ev *incidents.Event) {
+	s, present, err := p.text("severity")
+	if !present {
+		return
+	}
+	if err == nil {
+		ev.Severity, err = incidents.ParseSeverity(s)
+	}
+	if err != nil {
+		ev.Warnings = append(ev.Warnings, fmt.Sprintf("severity ignored: %v; the incident has no severity from this event", err))
+	}
+}
+
+func (p *payload) priority(ev *incidents.Event) {
+	s, present, err := p.text("priority")
+	if !present {
+		return
+	}
+	if err == nil {
+		ev.Priority, err = incidents.ParsePriority(s)
+	}
+	if err != nil {
+		ev.Warnings = append(ev.Warnings, fmt.Sprintf("priority ignored: %v; the incident has no priority from this event", err))
+	}
+}
+
+// cleanTitle trims a title and makes NUL visible (SQLite text and terminals
+// both misread it).
+func cleanTitle(s string) string {
+	return strings.ReplaceAll(strings.TrimSpace(s), "\x00", "\u2400")
+}
+
+// parseEvent turns a body into an event for an integration of kind k.
+func parseEvent(k incidents.Kind, contentType string, body []byte) (incidents.Event, error) {
+	p, err := decodePayload(contentType, body)
+	if err != nil {
+		return incidents.Event{}, err
+	}
+	if k == incidents.KindHealthchecks {
+		return healthchecksEvent(p)
+	}
+	return webhookEvent(p)
+}
+
+// webhookEvent reads Spike's generic webhook (SPEC §2).
+func webhookEvent(p *payload) (incidents.Event, error) {
+	ev := incidents.Event{Action: incidents.Trigger, Raw: p.raw}
+	title, _, err := p.text("title")
+	if err != nil {
+		return ev, refuse(400, "the title is not usable: %v (an object or array cannot be a title)", err)
+	}
+	ev.Title = cleanTitle(title)
+	ev.Key = ev.Title
+	ev.Details = p.details("body", "message", "description")
+	p.severity(&ev)
+	p.priority(&ev)
+	if status, _, _ := p.text("status"); isResolve(status, "resolve", "resolved") {
+		ev.Action = incidents.Resolve
+		if ev.Key == "" {
+			return ev, refuse(422, `a resolve needs the title of the incident to resolve: send {"title":"<the title it was triggered with>","status":"resolve"}`)
+		}
+	}
+	return ev, nil
+}
+
+// healthchecksEvent reads what healthchecks.io sends to Spike (SPEC §1).
+func healthchecksEvent(p *payload) (incidents.Event, error) {
+	ev := incidents.Event{Action: incidents.Trigger, Raw: p.raw}
+	title, _, err := p.text("title")
+	if err != nil {
+		return ev, refuse(400, "the title is not usable: %v", err)
+	}
+	checkID, _, err := p.text("check_id")
+	if err != nil {
+		return ev, refuse(400, "the check_id is not usable: %v", err)
+	}
+	ev.Title = cleanTitle(title)
+	ev.Key = strings.TrimSpace(checkID)
+	if ev.Key == "" {
+		ev.Key = ev.Title
+	}
+	ev.Details = p.details("message", "body")
+	p.severity(&ev)
+	p.priority(&ev)
+	if status, _, _ := p.text("status"); isResolve(status, "up", "resolve") {
+		ev.Action = incidents.Resolve
+		if ev.Key == "" {
+			return ev, refuse(422, "an \"up\" needs a check_id (or a title) to know which check recovered")
+		}
+	}
+	return ev, nil
+}
+
+func isResolve(status string, words ...string) bool {
+	s := strings.ToLower(strings.TrimSpace(status))
+	for _, w := range words {
+		if s == w {
+			return true
+		}
+	}
+	return false
+}

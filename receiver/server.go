@@ -1,0 +1,374 @@
+package receiver
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"klaxon/incidents"
+)
+
+// DefaultBodyLimit is the largest body taken (512 KiB, like PagerDuty).
+const DefaultBodyLimit = 512 << 10
+
+// Service is what the receiver needs from the domain; *incidents.Service has it.
+type Service interface {
+	Now() time.Time
+	IntegrationByToken(ctx context.Context, token string) (*incidents.Integration, error)
+	CreateIntegration(ctx context.Context, name, service, escalation string, kind incidents.Kind) (*incidents.Integration, error)
+	AdoptToken(ctx context.Context, token string) (*incidents.Integration, error)
+	Ingest(ctx context.Context, integ *incidents.Integration, ev incidents.Event, req *incidents.Request) (incidents.IngestResult, error)
+	Journal(ctx context.Context, req *incidents.Request) error
+
+	ListIncidents(ctx context.Context, f incidents.Filter) (incidents.Page[*incidents.Incident], error)
+	Incident(ctx context.Context, id int64) (*incidents.Incident, error)
+	Act(ctx context.Context, id int64, a incidents.PersonAction) (*incidents.Incident, error)
+	Suppressed(ctx context.Context, limit int, cursor string) (incidents.Page[incidents.SuppressedEvent], error)
+	Requests(ctx context.Context, limit int, cursor string) (incidents.Page[*incidents.Request], error)
+	Integrations(ctx context.Context) ([]*incidents.Integration, error)
+	Subscribe() (<-chan incidents.Change, func())
+}
+
+// Options configure a Server.
+type Options struct {
+	// BaseURL is how senders reach this server, e.g. http://127.0.0.1:8765.
+	BaseURL string
+	// APIToken guards /api/v1. Required.
+	APIToken string
+	// BodyLimit is the largest body taken; DefaultBodyLimit when zero.
+	BodyLimit int64
+	// AcceptAnyToken makes an unknown token an integration named after it.
+	AcceptAnyToken bool
+	// Logger gets the server's own log lines; never a token.
+	Logger *slog.Logger
+}
+
+// Server serves push-events and the API.
+type Server struct {
+	svc  Service
+	opts Options
+	mux  *http.ServeMux
+	log  *slog.Logger
+
+	closing     chan struct{} // closed by CloseStreams
+	closingOnce sync.Once
+}
+
+// New returns a Server over svc.
+func New(svc Service, opts Options) *Server {
+	if opts.BodyLimit <= 0 {
+		opts.BodyLimit = DefaultBodyLimit
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	s := &Server{svc: svc, opts: opts, mux: http.NewServeMux(), log: opts.Logger, closing: make(chan struct{})}
+	s.routes()
+	return s
+}
+
+// ServeHTTP routes a request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// HTTPServer returns an http.Server for this handler with SPEC §2's limits:
+// 10 s for headers, 30 s for the body, bounded writes and idle connections.
+func (s *Server) HTTPServer(addr string, errorLog *slog.Logger) *http.Server {
+	srv := &http.Server{
+		Addr:              addr,
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second, // the event stream lifts it for itself
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(errorLog.Handler(), slog.LevelWarn),
+	}
+	srv.RegisterOnShutdown(s.CloseStreams)
+	return srv
+}
+
+// CloseStreams ends every open event stream, so a graceful shutdown need not
+// wait for them.
+func (s *Server) CloseStreams() { s.closingOnce.Do(func() { close(s.closing) }) }
+
+func (s *Server) routes() {
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, map[string]any{"ok": true})
+	})
+	s.mux.Handle("/api/v1/", s.requireToken(s.apiRoutes()))
+	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, 404, "no such API route; the API lives under /api/v1/")
+	})
+	// Everything else is a webhook URL, right or wrong, and is journaled.
+	s.mux.HandleFunc("/", s.handleWebhookPath)
+}
+
+// requireToken answers 401 unless the request carries the API token.
+func (s *Server) requireToken(next http.Handler) http.Handler {
+	want := []byte("Bearer " + s.opts.APIToken)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got := []byte(r.Header.Get("Authorization"))
+		if s.opts.APIToken == "" || subtle.ConstantTimeCompare(got, want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="klaxon"`)
+			writeError(w, 401, "the API needs Authorization: Bearer <api token>; the token is KLAXON_API_TOKEN or the api-token file in the data directory")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// handleWebhookPath takes /<token>/push-events and refuses every other path
+// with a hint, journaling each request either way.
+func (s *Server) handleWebhookPath(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	req := &incidents.Request{
+		At:      s.svc.Now(),
+		Remote:  r.RemoteAddr,
+		Method:  r.Method,
+		Headers: redactHeaders(r.Header),
+	}
+	token, rest, isPush := splitWebhookPath(r.URL.EscapedPath())
+	var integ *incidents.Integration
+	if token != "" {
+		var err error
+		integ, err = s.svc.IntegrationByToken(ctx, token)
+		if err != nil {
+			s.finish(w, req, r, s.storageRefusal(err))
+			return
+		}
+		if integ == nil && s.opts.AcceptAnyToken && isPush && plausibleToken(token) {
+			if integ, err = s.svc.AdoptToken(ctx, token); err != nil {
+				s.finish(w, req, r, s.storageRefusal(err))
+				return
+			}
+		}
+	}
+	req.Path = journalPath(integ, rest, r.URL.RawQuery)
+	if integ != nil {
+		req.Integration = integ.Name
+	}
+	body, truncated, readErr := readBody(w, r, s.opts.BodyLimit)
+	req.Body, req.Truncated = string(body), truncated
+
+	switch {
+	case token == "" || !isPush:
+		hint := "a webhook URL looks like " + s.opts.BaseURL + "/<token>/push-events"
+		if token != "" && rest == "" {
+			hint = "this URL lacks /push-events at its end; " + hint
+		}
+		s.finish(w, req, r, refuse(404, "%s (klaxon integrations lists them)", hint))
+	case integ == nil:
+		s.finish(w, req, r, refuse(404, "no integration has this token; copy the webhook URL again from `klaxon integrations` or the console header"))
+	case r.Method != http.MethodPost:
+		w.Header().Set("Allow", "POST")
+		s.finish(w, req, r, refuse(405, "%s is not accepted here; send the event with POST", r.Method))
+	case truncated:
+		s.finish(w, req, r, refuse(413, "the body is over %d bytes; send less (details are for a summary, not a log file)", s.opts.BodyLimit))
+	case readErr != nil:
+		s.finish(w, req, r, refuse(400, "the body could not be read: %v", readErr))
+	default:
+		ev, err := parseEvent(integ.Kind, r.Header.Get("Content-Type"), body)
+		if err != nil {
+			s.finish(w, req, r, err)
+			return
+		}
+		res, err := s.svc.Ingest(ctx, integ, ev, req)
+		if err != nil {
+			s.finish(w, req, r, s.storageRefusal(err))
+			return
+		}
+		writeRaw(w, 200, req.Response)
+		_ = res
+	}
+}
+
+// finish answers a refusal and journals it.
+func (s *Server) finish(w http.ResponseWriter, req *incidents.Request, r *http.Request, err error) {
+	var ref *refusal
+	if !errors.As(err, &ref) {
+		ref = refuse(500, "%s", err.Error())
+	}
+	if req.Path == "" {
+		req.Path = journalPath(nil, "", r.URL.RawQuery)
+	}
+	answer, _ := marshal(errorAnswer{Error: ref.msg})
+	req.Status, req.Outcome, req.Error, req.Response = ref.status, incidents.OutcomeError, ref.msg, answer
+	if ref.status == 503 {
+		w.Header().Set("Retry-After", "5")
+	}
+	// Journal before answering, so what was refused is visible by the time the
+	// sender hears of it. A journal that cannot be written is logged instead.
+	if jerr := s.svc.Journal(context.WithoutCancel(r.Context()), req); jerr != nil {
+		s.log.Error("journal a refused request", "status", ref.status, "path", req.Path, "error", jerr)
+	}
+	writeRaw(w, ref.status, answer)
+}
+
+// storageRefusal maps a domain error onto an HTTP refusal, in one place.
+func (s *Server) storageRefusal(err error) *refusal {
+	status := statusFor(err)
+	if status >= 500 {
+		s.log.Error("storage", "error", err)
+	}
+	if status == 503 {
+		return refuse(503, "%s", incidents.ErrorMessage(err))
+	}
+	if status == 500 {
+		return refuse(500, "klaxon could not store the event (%s); it took nothing, send again", incidents.ErrorMessage(err))
+	}
+	return refuse(status, "%s", incidents.ErrorMessage(err))
+}
+
+// statusFor is the one place domain error codes become HTTP statuses.
+func statusFor(err error) int {
+	switch incidents.ErrorCode(err) {
+	case incidents.EINVALID:
+		return 400
+	case incidents.ENOTFOUND:
+		return 404
+	case incidents.ECONFLICT:
+		return 409
+	case incidents.EUNAVAILABLE:
+		return 503
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return 503
+	}
+	return 500
+}
+
+// splitWebhookPath splits an escaped path into its first segment (the token)
+// and the rest; isPush is true for exactly /<token>/push-events.
+func splitWebhookPath(escaped string) (token, rest string, isPush bool) {
+	p := strings.TrimPrefix(escaped, "/")
+	token, rest, _ = strings.Cut(p, "/")
+	if t, err := url.PathUnescape(token); err == nil {
+		token = t
+	}
+	return token, rest, rest == "push-events"
+}
+
+// plausibleToken is what --accept-any-token will adopt: URL-safe and short.
+func plausibleToken(t string) bool {
+	if len(t) < 1 || len(t) > 128 {
+		return false
+	}
+	for _, c := range t {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') || t == "." || t == ".." {
+			return false
+		}
+	}
+	return true
+}
+
+// journalPath is the path as the journal shows it: the integration's name in
+// place of its token (<unknown> when none), secrets in the query redacted.
+func journalPath(integ *incidents.Integration, rest, rawQuery string) string {
+	name := "<unknown>"
+	if integ != nil {
+		name = integ.Name
+	}
+	p := "/" + name
+	if rest != "" {
+		p += "/" + rest
+	}
+	if rawQuery != "" {
+		p += "?" + redactQuery(rawQuery)
+	}
+	if len(p) > 2048 {
+		p = p[:2048] + "…"
+	}
+	return p
+}
+
+// readBody reads up to limit bytes; truncated reports a longer body.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, bool, error) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if int64(len(body)) > limit {
+		return body[:limit], true, nil
+	}
+	return body, false, err
+}
+
+// secretWords mark a header or query parameter whose value is redacted.
+var secretWords = []string{"auth", "cookie", "token", "secret", "password", "passwd", "key", "signature", "session", "credential"}
+
+func looksSecret(name string) bool {
+	n := strings.ToLower(name)
+	for _, w := range secretWords {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	return false
+}
+
+func redactHeaders(h http.Header) map[string][]string {
+	out := make(map[string][]string, len(h))
+	for k, vs := range h {
+		if looksSecret(k) {
+			out[k] = []string{"[redacted]"}
+			continue
+		}
+		out[k] = vs
+	}
+	return out
+}
+
+func redactQuery(raw string) string {
+	q, err := url.ParseQuery(raw)
+	if err != nil {
+		return "[unreadable query redacted]"
+	}
+	for k := range q {
+		if looksSecret(k) {
+			q[k] = []string{"redacted"}
+		}
+	}
+	return q.Encode()
+}
+
+// errorAnswer is every refusal's body: {"ok":false,"error":"…"}.
+type errorAnswer struct {
+	OK    bool   `json:"ok"`
+	Error string `json:"error"`
+}
+
+// marshal writes JSON without HTML escaping: answers are read by people.
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(b.Bytes(), "\n"), nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := marshal(v)
+	if err != nil {
+		status, b = 500, []byte(`{"ok":false,"error":"klaxon could not write its answer"}`)
+	}
+	writeRaw(w, status, b)
+}
+
+func writeRaw(w http.ResponseWriter, status int, b []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, errorAnswer{Error: msg})
+}
+
