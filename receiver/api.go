@@ -166,7 +166,7 @@ func (s *Server) patchIncident(w http.ResponseWriter, r *http.Request) {
 		Priority *string `json:"priority"`
 	}
 	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&body); err != nil {
-		writeError(w, 400, `the body must be a JSON object such as {"severity":"sev1","priority":"p2"} (null clears one)`)
+		writeError(w, 400, `the body must be a JSON object such as {"severity":"sev1","priority":"p2"} ("" clears one)`)
 		return
 	}
 	if body.Severity == nil && body.Priority == nil {

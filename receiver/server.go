@@ -82,6 +82,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serve
 // HTTPServer returns an http.Server for this handler with SPEC §2's limits:
 // 10 s for headers, 30 s for the body, bounded writes and idle connections.
 func (s *Server) HTTPServer(addr string, errorLog *slog.Logger) *http.Server {
+	if errorLog == nil {
+		errorLog = s.log
+	}
 	srv := &http.Server{
 		Addr:              addr,
 		Handler:           s,

@@ -17,6 +17,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"klaxon/incidents"
@@ -50,6 +51,9 @@ type DB struct {
 
 	jobs    chan *job
 	stopped chan struct{}
+
+	closeMu sync.RWMutex // held for reading while a job is handed over
+	closed  bool
 }
 
 type job struct {
@@ -110,7 +114,14 @@ func (db *DB) Path() string { return db.path }
 
 // Close finishes queued writes and closes the database.
 func (db *DB) Close() error {
+	db.closeMu.Lock()
+	if db.closed {
+		db.closeMu.Unlock()
+		return nil
+	}
+	db.closed = true
 	close(db.jobs)
+	db.closeMu.Unlock()
 	<-db.stopped
 	// Fold the WAL back into the main file so the file is whole on its own.
 	_, _ = db.writer.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -210,16 +221,18 @@ func (db *DB) Migrations(ctx context.Context) ([]int, error) {
 
 // write hands fn to the writer goroutine and waits until the transaction that
 // ran it has committed (or failed). fn's error rolls back only fn's own work.
-func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
+func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	j := &job{ctx: ctx, fn: fn, done: make(chan error, 1)}
-	defer func() {
-		if recover() != nil { // jobs closed: the database is shutting down
-			err = incidents.Errorf(incidents.EUNAVAILABLE, "klaxon is shutting down; send again in a moment")
-		}
-	}()
+	db.closeMu.RLock()
+	if db.closed {
+		db.closeMu.RUnlock()
+		return incidents.Errorf(incidents.EUNAVAILABLE, "klaxon is shutting down and took nothing; send again in a moment")
+	}
 	select {
 	case db.jobs <- j:
+		db.closeMu.RUnlock()
 	case <-ctx.Done():
+		db.closeMu.RUnlock()
 		return ctx.Err()
 	}
 	return <-j.done // always answered: the loop answers every job it takes
@@ -319,4 +332,27 @@ func classify(err error) error {
 		return err
 	}
 	return fmt.Errorf("storage: %w", err)
+}
+
+// IntegrityCheck runs SQLite's integrity_check and returns its complaints.
+func (db *DB) IntegrityCheck(ctx context.Context) error {
+	rows, err := db.reader.QueryContext(ctx, "PRAGMA integrity_check")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var problems []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return err
+		}
+		if s != "ok" {
+			problems = append(problems, s)
+		}
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%s fails its integrity check: %s", db.path, strings.Join(problems, "; "))
+	}
+	return rows.Err()
 }
