@@ -228,4 +228,3 @@ func TestStream(t *testing.T) {
 		t.Fatalf("stream events: %v", got)
 	}
 }
-

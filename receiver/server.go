@@ -374,4 +374,3 @@ func writeRaw(w http.ResponseWriter, status int, b []byte) {
 func writeError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, errorAnswer{Error: msg})
 }
-
