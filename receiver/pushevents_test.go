@@ -358,3 +358,35 @@ func TestJournalSecrets(t *testing.T) {
 		t.Fatalf("journal lost harmless data: %s", all)
 	}
 }
+
+// Path tricks are answered (never redirected), journaled, and never show a token.
+func TestPathTricks(t *testing.T) {
+	h := newHarness(t, Options{})
+	tok := h.integ.Token
+	tests := []struct{ path, journal string }{
+		{"/../" + tok + "/push-events", "/<unknown>/<redacted>/push-events"},
+		{"/a/../" + tok + "/push-events", "/<unknown>/../<redacted>/push-events"},
+		{"//push-events", "/<unknown>"}, // parsed as a host, with no path
+		{"/%2e%2e/push-events", "/<unknown>/push-events"},
+		{"/" + tok + "%2Fx/push-events", "/<unknown>/push-events"},
+		{"/" + strings.Repeat("a", 5000) + "/push-events", "/<unknown>/push-events"},
+		{"/" + tok + "/push-event", "/default/push-event"},
+	}
+	for _, tt := range tests {
+		req, _ := http.NewRequest("POST", h.srv.URL, strings.NewReader(`{"title":"x"}`))
+		req.URL.Opaque = tt.path // sent as is, not cleaned by the client
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 404 {
+			t.Errorf("%.40s: status %d, want 404", tt.path, resp.StatusCode)
+			continue
+		}
+		j := h.lastRequest()
+		if j.Path != tt.journal || strings.Contains(j.Path, tok) {
+			t.Errorf("%.40s: journal path %q, want %q", tt.path, j.Path, tt.journal)
+		}
+	}
+}

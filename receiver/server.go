@@ -76,8 +76,18 @@ func New(svc Service, opts Options) *Server {
 	return s
 }
 
-// ServeHTTP routes a request.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// ServeHTTP routes a request. Only /api/ and /healthz go through the mux:
+// every other path is a webhook URL, right or wrong, and must be answered and
+// journaled as one, never redirected (the mux would "clean" /../ with a 307
+// that no sender follows and the journal never sees).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p := r.URL.Path
+	if strings.HasPrefix(p, "/api/") || p == "/healthz" {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	s.handleWebhookPath(w, r)
+}
 
 // HTTPServer returns an http.Server for this handler with SPEC §2's limits:
 // 10 s for headers, 30 s for the body, bounded writes and idle connections.
@@ -111,8 +121,6 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, 404, "no such API route; the API lives under /api/v1/")
 	})
-	// Everything else is a webhook URL, right or wrong, and is journaled.
-	s.mux.HandleFunc("/", s.handleWebhookPath)
 }
 
 // requireToken answers 401 unless the request carries the API token.
@@ -282,7 +290,13 @@ func journalPath(integ *incidents.Integration, rest, rawQuery string) string {
 	}
 	p := "/" + name
 	if rest != "" {
-		p += "/" + rest
+		segs := strings.Split(rest, "/")
+		for i, seg := range segs {
+			if len(seg) >= 16 { // could be a token in the wrong place
+				segs[i] = "<redacted>"
+			}
+		}
+		p += "/" + strings.Join(segs, "/")
 	}
 	if rawQuery != "" {
 		p += "?" + redactQuery(rawQuery)
