@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -21,16 +23,40 @@ import (
 	"klaxon/storage"
 )
 
+var (
+	buildOnce sync.Once
+	builtBin  string
+	buildErr  error
+)
+
 // buildKlaxon builds the real binary once for the tests that run it.
 func buildKlaxon(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "klaxon")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "klaxon-test-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		builtBin = filepath.Join(dir, "klaxon")
+		cmd := exec.Command("go", "build", "-o", builtBin, ".")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
 	}
-	return bin
+	return builtBin
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if builtBin != "" {
+		os.RemoveAll(filepath.Dir(builtBin))
+	}
+	os.Exit(code)
 }
 
 // startServe runs `klaxon serve` on a free loopback port and returns its base URL.
@@ -151,4 +177,77 @@ func TestAnsweredEventsSurviveSIGKILL(t *testing.T) {
 	}
 	total, _ := db.CountIncidents(context.Background(), incidents.Filter{Status: "all"})
 	t.Logf("sent %d, answered 200: %d, stored after SIGKILL: %d", sent.Load(), len(answered), total)
+}
+
+// SIGTERM lets a request in flight finish (and commit) before the process
+// exits; a second signal exits at once.
+func TestGracefulStop(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary")
+	}
+	bin := buildKlaxon(t)
+	dataDir := t.TempDir()
+	cmd, base := startServe(t, bin, dataDir, "--accept-any-token")
+	addr := strings.TrimPrefix(base, "http://")
+
+	// A request whose body is still arriving when the signal comes.
+	body := `{"title":"in flight at shutdown"}`
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /graceful/push-events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body[:10])
+	time.Sleep(200 * time.Millisecond)
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	// New connections are refused while it drains.
+	if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+		c.Close()
+		t.Error("a new connection was accepted after SIGTERM")
+	}
+	conn.Write([]byte(body[10:]))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("in-flight request got no answer: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("in-flight request: %d", resp.StatusCode)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit after SIGTERM: %v", err)
+	}
+	db, err := storage.Open(context.Background(), filepath.Join(dataDir, "klaxon.db"), storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	page, _ := db.ListIncidents(context.Background(), incidents.Filter{})
+	if len(page.Items) != 1 || page.Items[0].Title != "in flight at shutdown" {
+		t.Fatalf("after graceful stop: %+v", page.Items)
+	}
+
+	// Second signal: a stuck request would hold the drain for 10 s; the
+	// second SIGTERM ends it at once.
+	cmd2, base2 := startServe(t, bin, t.TempDir())
+	stuck, err := net.Dial("tcp", strings.TrimPrefix(base2, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stuck.Close()
+	fmt.Fprintf(stuck, "POST /x/push-events HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+	time.Sleep(200 * time.Millisecond)
+	start := time.Now()
+	cmd2.Process.Signal(syscall.SIGTERM)
+	time.Sleep(300 * time.Millisecond)
+	cmd2.Process.Signal(syscall.SIGTERM)
+	err = cmd2.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 130 {
+		t.Fatalf("second signal: %v, want exit status 130", err)
+	}
+	t.Logf("second signal ended the drain after %v", time.Since(start).Round(time.Millisecond))
 }
