@@ -1,0 +1,258 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"klaxon/incidents"
+)
+
+// subscription is the console's line to the Source's changes. Every copy of
+// the Model shares it, and Run ends it once the program is over, whatever
+// state the program ended in.
+type subscription struct {
+	mu     sync.Mutex
+	ch     <-chan incidents.Change
+	cancel func()
+	closed bool
+}
+
+// open subscribes, unless the subscription was closed first.
+func (s *subscription) open(src Source) bool {
+	ch, cancel := src.Subscribe()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		cancel()
+		return false
+	}
+	s.ch, s.cancel = ch, cancel
+	return true
+}
+
+// close ends the subscription; it may be called any number of times.
+func (s *subscription) close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	s.closed = true
+	if s.cancel != nil {
+		s.cancel()
+	}
+}
+
+// subscribedMsg says the subscription is open.
+type subscribedMsg struct{}
+
+// subscribeCmd subscribes to changes. The first loads start once it is
+// done, so no change between a load and the subscription is missed.
+func subscribeCmd(src Source, sub *subscription) tea.Cmd {
+	return func() tea.Msg {
+		if !sub.open(src) {
+			return nil
+		}
+		return subscribedMsg{}
+	}
+}
+
+// maxDrain bounds how many queued changes go into one message, so a flood
+// that never stops still lets the screen redraw.
+const maxDrain = 8192
+
+// changesMsg is every change that was queued when the console looked: a
+// burst of 10,000 webhooks costs a few of these, not 10,000 redraws.
+type changesMsg struct {
+	n         int                  // changes in this message
+	incidents map[int64]bool       // incidents that changed
+	created   []*incidents.Incident // incidents as they were first heard of, when that looked like their creation
+	requests  int                  // new request journal entries
+	resync    bool                 // the subscriber fell behind: reload everything
+	closed    bool                 // the Source ended the subscription
+}
+
+// createdLike reports whether in looks as an incident does in the change
+// that creates it.
+func createdLike(in *incidents.Incident) bool {
+	return in.Status == incidents.Triggered && in.Suppressed == 0 && in.AcknowledgedAt == nil &&
+		in.FirstSeen.Equal(in.LastSeen)
+}
+
+// waitForChangesCmd waits for the next change and then takes everything
+// queued behind it. It is re-armed after each message.
+func waitForChangesCmd(sub *subscription) tea.Cmd {
+	return func() tea.Msg {
+		c, ok := <-sub.ch
+		msg := changesMsg{incidents: map[int64]bool{}}
+		if !ok {
+			msg.closed = true
+			return msg
+		}
+		add := func(c incidents.Change) {
+			msg.n++
+			if c.Resync {
+				msg.resync = true
+			}
+			if c.Request != nil {
+				msg.requests++
+			}
+			if in := c.Incident; in != nil {
+				if !msg.incidents[in.ID] && createdLike(in) && len(msg.created) < 1000 {
+					msg.created = append(msg.created, in)
+				}
+				msg.incidents[in.ID] = true
+			}
+		}
+		add(c)
+		for msg.n < maxDrain {
+			select {
+			case c, ok := <-sub.ch:
+				if !ok {
+					msg.closed = true
+					return msg
+				}
+				add(c)
+			default:
+				return msg
+			}
+		}
+		return msg
+	}
+}
+
+// loadWindowCmd reads part of a list for view v.
+func loadWindowCmd[T any](v viewID, gen int, fetch fetcher[T], req loadReq) tea.Cmd {
+	return func() tea.Msg {
+		timeout := queryTimeout
+		if req.kind == loadEnd {
+			timeout *= 4 // walks the whole list
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		pages, err := fetchWindow(ctx, fetch, req)
+		return windowMsg[T]{view: v, gen: gen, req: req, pages: pages, err: err}
+	}
+}
+
+// counts are the numbers in the header and on the tabs.
+type counts struct {
+	sev       [4]int // open incidents by severity: sev1, sev2, sev3, none
+	open      int    // open incidents the filter selects
+	resolved  int    // resolved incidents the filter selects
+	suppressed,
+	requests int
+	suppressedMore, // the count is a lower bound
+	requestsMore bool
+}
+
+type countsMsg struct {
+	gen int
+	c   counts
+	err error
+}
+
+// countCmd counts everything the header and tabs show.
+func countCmd(src Source, gen int, query string) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), queryTimeout)
+		defer cancel()
+		var (
+			c    counts
+			errs []error
+		)
+		count := func(f incidents.Filter) int {
+			n, err := src.CountIncidents(ctx, f)
+			errs = append(errs, err)
+			return n
+		}
+		for i, sev := range []incidents.Severity{incidents.Sev1, incidents.Sev2, incidents.Sev3, incidents.NoSeverity} {
+			c.sev[i] = count(incidents.Filter{Status: "open", Severity: &sev})
+		}
+		if query == "" {
+			c.open = c.sev[0] + c.sev[1] + c.sev[2] + c.sev[3]
+		} else {
+			c.open = count(incidents.Filter{Status: "open", Query: query})
+		}
+		c.resolved = count(incidents.Filter{Status: string(incidents.Resolved), Query: query})
+		exact := false
+		if jc, ok := src.(JournalCounter); ok {
+			ns, err1 := jc.CountSuppressed(ctx)
+			nr, err2 := jc.CountRequests(ctx)
+			if err1 == nil && err2 == nil {
+				c.suppressed, c.requests, exact = ns, nr, true
+			}
+		}
+		if !exact {
+			// Without a counter, count one page and say when there is more.
+			sp, err := src.Suppressed(ctx, chunkSize, "")
+			errs = append(errs, err)
+			c.suppressed, c.suppressedMore = len(sp.Items), sp.NextCursor != ""
+			rp, err := src.Requests(ctx, chunkSize, "")
+			errs = append(errs, err)
+			c.requests, c.requestsMore = len(rp.Items), rp.NextCursor != ""
+		}
+		return countsMsg{gen: gen, c: c, err: errors.Join(errs...)}
+	}
+}
+
+// detailMsg carries an incident with its timeline.
+type detailMsg struct {
+	gen int
+	in  *incidents.Incident
+	err error
+}
+
+func loadDetailCmd(src Source, gen int, id int64) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), queryTimeout)
+		defer cancel()
+		in, err := src.Incident(ctx, id)
+		return detailMsg{gen: gen, in: in, err: err}
+	}
+}
+
+// actedMsg says how a person's action went, on one incident or on several.
+type actedMsg struct {
+	verb string
+	ids  []int64
+	done []*incidents.Incident
+	errs []error
+}
+
+// actCmd applies a to each incident in ids, one after another.
+func actCmd(src Source, verb string, ids []int64, a incidents.PersonAction) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), queryTimeout)
+		defer cancel()
+		msg := actedMsg{verb: verb, ids: ids}
+		for _, id := range ids {
+			in, err := src.Act(ctx, id, a)
+			if err != nil {
+				msg.errs = append(msg.errs, err)
+				continue
+			}
+			msg.done = append(msg.done, in)
+		}
+		return msg
+	}
+}
+
+// tickMsg moves the ages on screen along.
+type tickMsg struct{}
+
+func tickCmd() tea.Cmd {
+	return tea.Tick(time.Second, func(time.Time) tea.Msg { return tickMsg{} })
+}
+
+// bellDoneMsg ends the frame that carries the bell.
+type bellDoneMsg struct{ n int }
+
+// filterTypedMsg applies what was typed in the filter once typing pauses.
+type filterTypedMsg struct{ seq int }
+
+const filterPause = 120 * time.Millisecond

@@ -1,0 +1,235 @@
+package tui
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/viewport"
+	"github.com/charmbracelet/x/ansi"
+
+	"klaxon/incidents"
+	"klaxon/termtext"
+)
+
+type detailKind int
+
+const (
+	detailNone detailKind = iota
+	detailIncident
+	detailRequest
+)
+
+// detail is the scrollable page about one incident or one request.
+type detail struct {
+	kind detailKind
+	id   int64
+	in   *incidents.Incident
+	req  *incidents.Request
+	vp   viewport.Model
+
+	gen     int
+	loading bool
+	dirty   bool
+	err     error
+
+	text  string // the page before wrapping
+	width int    // the width text was wrapped for
+}
+
+// maxPayloads is how many raw payloads the detail view shows besides the
+// first: an incident repeated 100,000 times shows its latest repeats.
+const maxPayloads = 20
+
+// setContent wraps the page's text for the viewport's width.
+func (d *detail) setContent(text string, keepOffset bool) {
+	d.text = text
+	d.rewrap(keepOffset)
+}
+
+func (d *detail) rewrap(keepOffset bool) {
+	off := d.vp.YOffset
+	d.width = d.vp.Width
+	d.vp.SetContent(wrapText(d.text, d.vp.Width))
+	if keepOffset {
+		d.vp.SetYOffset(off)
+	} else {
+		d.vp.GotoTop()
+	}
+}
+
+// wrapText wraps each line to width cells (width-aware; escape codes kept).
+func wrapText(text string, width int) string {
+	if width <= 0 {
+		return text
+	}
+	lines := strings.Split(text, "\n")
+	for i, l := range lines {
+		if ansi.StringWidth(l) > width {
+			lines[i] = ansi.Wrap(l, width, " ,")
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// incidentPage writes everything about an incident. Webhook text is made
+// inert with termtext.
+func incidentPage(st Styles, in *incidents.Incident) string {
+	var b strings.Builder
+	field := func(label, value string) {
+		b.WriteString(st.Label.Render(fmt.Sprintf("%-13s", label)))
+		b.WriteString(value)
+		b.WriteByte('\n')
+	}
+	sevStyle, sevLabel := st.Severity(in.Severity)
+	statStyle, _ := st.Status(in.Status)
+	field("Title", termtext.Line(in.Title))
+	field("Status", statStyle.Render(string(in.Status)))
+	field("Severity", sevStyle.Render(sevLabel))
+	prio := "—"
+	if in.Priority != incidents.NoPriority {
+		prio = strings.ToUpper(string(in.Priority))
+	}
+	field("Priority", prio)
+	field("Integration", termtext.Line(in.Integration))
+	field("Service", termtext.Line(in.Service))
+	if in.Key != "" {
+		field("Key", termtext.Line(in.Key))
+	}
+	field("Repeats", fmt.Sprintf("%s suppressed duplicate%s", thousands(int(in.Suppressed)), map[bool]string{true: "", false: "s"}[in.Suppressed == 1]))
+	field("First seen", clock(in.FirstSeen))
+	field("Last seen", clock(in.LastSeen))
+	if in.AcknowledgedAt != nil {
+		field("Acknowledged", clock(*in.AcknowledgedAt))
+	}
+	if in.ResolvedAt != nil {
+		field("Resolved", clock(*in.ResolvedAt)+" by "+string(in.ResolvedBy))
+	}
+
+	b.WriteString("\n" + st.Section.Render("Details") + "\n")
+	if d := prettyValue(in.Details); d != "" {
+		b.WriteString(indent(termtext.Block(d)))
+	} else {
+		b.WriteString(st.Dim.Render("  (none)") + "\n")
+	}
+
+	b.WriteString("\n" + st.Section.Render(fmt.Sprintf("Timeline (%s)", thousands(len(in.Timeline)))) + "\n")
+	repeat := 0
+	for _, e := range in.Timeline {
+		what := strings.ReplaceAll(string(e.Kind), "_", " ")
+		extra := ""
+		switch e.Kind {
+		case incidents.EntrySuppressed:
+			repeat++
+			extra = fmt.Sprintf("repeat %s", thousands(repeat))
+		case incidents.EntrySeverityChanged, incidents.EntryPriorityChanged:
+			extra = orNone(e.From) + " → " + orNone(e.To)
+		}
+		line := fmt.Sprintf("  %s  %-16s by %-8s %s", clock(e.At), what, e.By, extra)
+		b.WriteString(strings.TrimRight(termtext.Line(line), " ") + "\n")
+	}
+
+	// The raw payloads: the one that opened the incident and the latest ones.
+	var withEvent []int
+	for i, e := range in.Timeline {
+		if len(e.Event) > 0 {
+			withEvent = append(withEvent, i)
+		}
+	}
+	b.WriteString("\n" + st.Section.Render("Raw payloads") + "\n")
+	if len(withEvent) == 0 {
+		b.WriteString(st.Dim.Render("  (none stored)") + "\n")
+	}
+	shown := withEvent
+	if len(withEvent) > maxPayloads+1 {
+		shown = append([]int{withEvent[0]}, withEvent[len(withEvent)-maxPayloads:]...)
+	}
+	for n, i := range shown {
+		if n == 1 && len(shown) < len(withEvent) {
+			b.WriteString(st.Dim.Render(fmt.Sprintf("  … %s earlier payloads not shown", thousands(len(withEvent)-len(shown)))) + "\n")
+		}
+		e := in.Timeline[i]
+		b.WriteString(st.Label.Render(fmt.Sprintf("  %s  %s", strings.ReplaceAll(string(e.Kind), "_", " "), clock(e.At))) + "\n")
+		b.WriteString(indent(indent(termtext.Block(prettyValue(e.Event)))))
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// requestPage writes everything about one request of the journal.
+func requestPage(st Styles, r *incidents.Request) string {
+	var b strings.Builder
+	field := func(label, value string) {
+		b.WriteString(st.Label.Render(fmt.Sprintf("%-13s", label)))
+		b.WriteString(value)
+		b.WriteByte('\n')
+	}
+	field("Request", termtext.Line(r.Method+" "+r.Path))
+	field("Answer", fmt.Sprintf("%d %s", r.Status, termtext.Line(string(r.Outcome))))
+	field("At", clock(r.At))
+	field("Remote", termtext.Line(r.Remote))
+	if r.Integration != "" {
+		field("Integration", termtext.Line(r.Integration))
+	}
+	if r.Error != "" {
+		field("Error", st.StatusErr.Render(termtext.Line(r.Error)))
+	}
+	for _, w := range r.Warnings {
+		field("Warning", termtext.Line(w))
+	}
+	if r.Incident != 0 {
+		field("Incident", fmt.Sprintf("#%d", r.Incident))
+	}
+
+	b.WriteString("\n" + st.Section.Render("Headers") + "\n")
+	names := make([]string, 0, len(r.Headers))
+	for k := range r.Headers {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	if len(names) == 0 {
+		b.WriteString(st.Dim.Render("  (none)") + "\n")
+	}
+	for _, k := range names {
+		for _, v := range r.Headers[k] {
+			b.WriteString("  " + termtext.Line(k+": "+v) + "\n")
+		}
+	}
+
+	title := "Body"
+	if r.Truncated {
+		title += " (cut at the size limit)"
+	}
+	b.WriteString("\n" + st.Section.Render(title) + "\n")
+	if strings.TrimSpace(r.Body) == "" {
+		b.WriteString(st.Dim.Render("  (empty)") + "\n")
+	} else {
+		body := r.Body
+		if p := indentJSON([]byte(strings.TrimSpace(body))); p != "" && len(body) <= maxBlock {
+			body = p
+		} else if len(body) > maxBlock {
+			body = body[:maxBlock] + "\n… (" + thousands(len(r.Body)) + " bytes, cut)"
+		}
+		b.WriteString(indent(termtext.Block(body)))
+	}
+
+	b.WriteString("\n" + st.Section.Render("Response") + "\n")
+	if p := prettyValue(r.Response); p != "" {
+		b.WriteString(indent(termtext.Block(p)))
+	} else {
+		b.WriteString(st.Dim.Render("  (none)") + "\n")
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// indent puts two spaces before each line and ends the text with a newline.
+func indent(s string) string {
+	s = strings.TrimRight(s, "\n")
+	return "  " + strings.ReplaceAll(s, "\n", "\n  ") + "\n"
+}

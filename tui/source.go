@@ -1,0 +1,56 @@
+// Package tui is klaxon's on-call console: a Bubble Tea program that lists
+// incidents live as they arrive, lets a person acknowledge, resolve and
+// re-rank them, and shows the request journal for people building an
+// integration.
+//
+// Everything the console shows that came from a webhook goes through
+// termtext first, so hostile text is drawn as inert symbols. All I/O runs
+// in tea.Cmds; Update never blocks.
+package tui
+
+import (
+	"context"
+	"time"
+
+	"github.com/charmbracelet/lipgloss"
+
+	"klaxon/incidents"
+)
+
+// Source is what the console needs. *incidents.Service satisfies it; the
+// console does not know whether data comes from this process or over HTTP.
+type Source interface {
+	ListIncidents(ctx context.Context, f incidents.Filter) (incidents.Page[*incidents.Incident], error)
+	CountIncidents(ctx context.Context, f incidents.Filter) (int, error)
+	Incident(ctx context.Context, id int64) (*incidents.Incident, error)
+	Suppressed(ctx context.Context, limit int, cursor string) (incidents.Page[incidents.SuppressedEvent], error)
+	Requests(ctx context.Context, limit int, cursor string) (incidents.Page[*incidents.Request], error)
+	Act(ctx context.Context, id int64, a incidents.PersonAction) (*incidents.Incident, error)
+	Subscribe() (<-chan incidents.Change, func())
+}
+
+// JournalCounter is what a Source may also offer so the Suppressed and
+// Requests tabs show exact counts. Without it those tabs count what is
+// loaded and add a "+" when there is more.
+type JournalCounter interface {
+	CountSuppressed(ctx context.Context) (int, error)
+	CountRequests(ctx context.Context) (int, error)
+}
+
+// Options configure the console.
+type Options struct {
+	// WebhookURL is the default integration's webhook URL, shown in the
+	// header, in the empty state and in a ready curl line.
+	WebhookURL string
+	// Bell rings the terminal bell when a new sev1 incident arrives.
+	Bell bool
+	// Now is the clock (for tests); nil means time.Now.
+	Now func() time.Time
+	// Renderer draws the styles; nil means lipgloss.DefaultRenderer(). An SSH
+	// session can bring its own.
+	Renderer *lipgloss.Renderer
+}
+
+// queryTimeout bounds every call the console makes to its Source, so a
+// stuck source shows an error instead of a console that never updates.
+const queryTimeout = 30 * time.Second

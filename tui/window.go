@@ -1,0 +1,312 @@
+package tui
+
+import (
+	"context"
+
+	"klaxon/incidents"
+)
+
+// A list can hold 100,000 rows, so none is read whole: a window of a few
+// chunks is read by keyset cursor, grown as the selection nears its end and
+// slid back as it nears its start. Only the rows on screen are drawn.
+const (
+	chunkSize = 200 // rows per query
+	maxChunks = 5   // chunks kept in memory, so at most 1,000 rows
+	nearEdge  = 50  // rows from a window edge at which the next chunk is read
+)
+
+// chunk is one page of a list and the cursors around it.
+type chunk[T any] struct {
+	from  string // the cursor that read it ("" for the first page)
+	items []T
+	next  string // the cursor of the page after it ("" on the last)
+}
+
+// fetcher reads one page of a list.
+type fetcher[T any] func(ctx context.Context, limit int, cursor string) (incidents.Page[T], error)
+
+type loadKind int
+
+const (
+	loadReplace loadKind = iota // read `chunks` chunks from `from` and replace the window
+	loadAppend                  // read one chunk from `from` and add it to the end
+	loadEnd                     // read from `from` to the end of the list, keep the last chunks
+)
+
+// loadReq says what to read into a window.
+type loadReq struct {
+	kind   loadKind
+	from   string
+	chunks int
+	back   []string // the window's back stack once a replace is done
+}
+
+// windowMsg carries what a load read. gen says which load it answers.
+type windowMsg[T any] struct {
+	view  viewID
+	gen   int
+	req   loadReq
+	pages []chunk[T]
+	err   error
+}
+
+// fetchWindow does the reading for req. It runs inside a tea.Cmd.
+func fetchWindow[T any](ctx context.Context, fetch fetcher[T], req loadReq) ([]chunk[T], error) {
+	var out []chunk[T]
+	cursor := req.from
+	for {
+		page, err := fetch(ctx, chunkSize, cursor)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, chunk[T]{from: cursor, items: page.Items, next: page.NextCursor})
+		if req.kind == loadEnd && len(out) > maxChunks {
+			// Only the last chunks keep their rows; the others are cursors.
+			out[len(out)-maxChunks-1].items = nil
+		}
+		if page.NextCursor == "" || page.NextCursor == cursor {
+			return out, nil
+		}
+		if req.kind == loadAppend || (req.kind == loadReplace && len(out) >= req.chunks) {
+			return out, nil
+		}
+		cursor = page.NextCursor
+	}
+}
+
+// window is the part of a long list held in memory, with the selection and
+// scroll position. The selection follows an item's ID, not its index, so it
+// stays on an incident as others arrive above it.
+type window[T any] struct {
+	idOf func(T) int64
+
+	chunks []chunk[T]
+	back   []string // the from-cursors of chunks slid off the front, oldest first
+	items  []T      // the chunks' rows, flattened
+
+	sel    int
+	selID  int64
+	offset int
+
+	loadState
+}
+
+// loadState is where a list's loading stands.
+type loadState struct {
+	gen     int  // bumped when a person asks for another part of the list; older replies are ignored
+	loading bool // a load of generation gen is in flight
+	dirty   bool // something changed while loading: read again when it is back
+	stale   bool // changed while not on screen: read again when shown
+	loaded  bool // the first load is back
+	err     error
+}
+
+// list is what the console does with any window, whatever its rows.
+type list interface {
+	Len() int
+	position() int
+	more() bool
+	atStart() bool
+	move(delta, height int)
+	selectIndex(i, height int)
+	scroll(height int)
+	next() (loadReq, bool)
+	reload() loadReq
+	toEnd() loadReq
+	reset()
+	state() *loadState
+}
+
+func (w *window[T]) state() *loadState { return &w.loadState }
+
+func newWindow[T any](idOf func(T) int64) window[T] { return window[T]{idOf: idOf} }
+
+// Len is how many rows are held.
+func (w *window[T]) Len() int { return len(w.items) }
+
+// position is the selection's index in the whole list (approximate when the
+// list changed above a part that was slid off).
+func (w *window[T]) position() int { return len(w.back)*chunkSize + w.sel }
+
+// more reports whether rows follow the window.
+func (w *window[T]) more() bool {
+	return len(w.chunks) > 0 && w.chunks[len(w.chunks)-1].next != ""
+}
+
+// atStart reports whether the window starts at the top of the list.
+func (w *window[T]) atStart() bool { return len(w.back) == 0 }
+
+// selected returns the selected row.
+func (w *window[T]) selected() (T, bool) {
+	var zero T
+	if w.sel < 0 || w.sel >= len(w.items) {
+		return zero, false
+	}
+	return w.items[w.sel], true
+}
+
+// visible returns the rows on screen for a body of height rows.
+func (w *window[T]) visible(height int) (rows []T, first int) {
+	if height <= 0 || len(w.items) == 0 {
+		return nil, 0
+	}
+	end := min(w.offset+height, len(w.items))
+	return w.items[w.offset:end], w.offset
+}
+
+// move changes the selection by delta rows and keeps it on screen.
+func (w *window[T]) move(delta, height int) {
+	w.selectIndex(w.sel+delta, height)
+}
+
+func (w *window[T]) selectIndex(i, height int) {
+	if len(w.items) == 0 {
+		w.sel, w.selID, w.offset = 0, 0, 0
+		return
+	}
+	w.sel = max(0, min(i, len(w.items)-1))
+	w.selID = w.idOf(w.items[w.sel])
+	w.scroll(height)
+}
+
+// scroll keeps the selection inside the rows on screen.
+func (w *window[T]) scroll(height int) {
+	height = max(1, height)
+	if w.sel < w.offset {
+		w.offset = w.sel
+	}
+	if w.sel >= w.offset+height {
+		w.offset = w.sel - height + 1
+	}
+	w.offset = max(0, min(w.offset, len(w.items)-height))
+}
+
+// next says what to read after the selection moved, if anything: the chunk
+// after the window when the selection nears its end, the one before when it
+// nears its start.
+func (w *window[T]) next() (loadReq, bool) {
+	if w.loading || len(w.chunks) == 0 {
+		return loadReq{}, false
+	}
+	if w.more() && w.sel >= len(w.items)-nearEdge {
+		return loadReq{kind: loadAppend, from: w.chunks[len(w.chunks)-1].next}, true
+	}
+	if len(w.back) > 0 && w.sel < nearEdge {
+		n := len(w.back) - 1
+		return loadReq{kind: loadReplace, from: w.back[n], chunks: min(len(w.chunks)+1, maxChunks), back: w.back[:n:n]}, true
+	}
+	return loadReq{}, false
+}
+
+// reload asks for the rows the window holds now, read again.
+func (w *window[T]) reload() loadReq {
+	if len(w.chunks) == 0 {
+		return loadReq{kind: loadReplace, chunks: 1}
+	}
+	return loadReq{kind: loadReplace, from: w.chunks[0].from, chunks: len(w.chunks), back: w.back}
+}
+
+// top asks for the first rows of the list.
+func top() loadReq { return loadReq{kind: loadReplace, chunks: 1} }
+
+// toEnd asks for the rows up to the end of the list.
+func (w *window[T]) toEnd() loadReq {
+	if len(w.chunks) == 0 {
+		return loadReq{kind: loadEnd}
+	}
+	return loadReq{kind: loadEnd, from: w.chunks[len(w.chunks)-1].next}
+}
+
+// apply puts what a load read into the window and finds the selected row
+// again by its ID. It reports whether the message was for this window's
+// current generation.
+func (w *window[T]) apply(msg windowMsg[T], height int) bool {
+	if msg.gen != w.gen {
+		return false
+	}
+	w.loading = false
+	if msg.err != nil {
+		w.err = msg.err
+		return true
+	}
+	w.err = nil
+	line := w.sel - w.offset // where the selection is on screen, to keep it there
+	atTop := w.offset == 0 && w.atStart()
+	switch msg.req.kind {
+	case loadReplace:
+		w.chunks, w.back = msg.pages, msg.req.back
+	case loadAppend:
+		if !w.more() || w.chunks[len(w.chunks)-1].next != msg.req.from {
+			w.dirty = true // the window changed under this load; read it again
+			return true
+		}
+		w.chunks = append(w.chunks, msg.pages...)
+	case loadEnd:
+		w.chunks = append(w.chunks, msg.pages...)
+	}
+	// Slide what is beyond maxChunks off the front.
+	dropped := 0
+	for len(w.chunks) > maxChunks {
+		w.back = append(w.back, w.chunks[0].from)
+		dropped += len(w.chunks[0].items)
+		w.chunks = w.chunks[1:]
+	}
+	w.flatten()
+	w.loaded = true
+	if msg.req.kind == loadEnd {
+		w.selectIndex(len(w.items)-1, height)
+		return true
+	}
+	w.sel -= dropped
+	w.reselect(line, atTop, height)
+	return true
+}
+
+func (w *window[T]) flatten() {
+	n := 0
+	for _, c := range w.chunks {
+		n += len(c.items)
+	}
+	items := make([]T, 0, n)
+	for _, c := range w.chunks {
+		items = append(items, c.items...)
+	}
+	w.items = items
+}
+
+// reselect finds the selected ID in the rows (keeping the index when it is
+// gone) and puts it back on screen line `line` when it can. A list that was
+// scrolled to the top stays there, so what arrives at the top is seen.
+func (w *window[T]) reselect(line int, atTop bool, height int) {
+	found := false
+	if w.selID != 0 {
+		for i, it := range w.items {
+			if w.idOf(it) == w.selID {
+				w.sel, found = i, true
+				break
+			}
+		}
+	}
+	if !found {
+		w.sel = max(0, min(w.sel, len(w.items)-1))
+	}
+	if len(w.items) == 0 {
+		w.sel, w.selID, w.offset = 0, 0, 0
+		return
+	}
+	w.selID = w.idOf(w.items[w.sel])
+	if atTop {
+		w.offset = 0
+	} else {
+		w.offset = w.sel - line
+	}
+	w.scroll(height)
+}
+
+// reset forgets the rows (for a new filter) and invalidates loads in flight.
+func (w *window[T]) reset() {
+	w.chunks, w.back, w.items = nil, nil, nil
+	w.sel, w.selID, w.offset = 0, 0, 0
+	w.gen++
+	w.loading, w.dirty, w.loaded = false, false, false
+}
