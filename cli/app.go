@@ -34,6 +34,7 @@ type App struct {
 	BaseURL  string
 	APIToken string
 	Default  *incidents.Integration // the default integration, when one was made or found
+	Warning  string                 // something the person starting klaxon must read
 
 	lock     *os.File
 	logFile  *os.File
@@ -96,15 +97,27 @@ func OpenApp(ctx context.Context, c Config, logTo io.Writer) (*App, error) {
 		return nil, fmt.Errorf("listen on %s: %w", c.Listen, err)
 	}
 	a.BaseURL = baseURL(a.listener.Addr().String())
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		a.Close()
+		return nil, errors.New("--tls-cert and --tls-key go together: pass both, or neither")
+	}
+	if c.TLSCert != "" {
+		a.BaseURL = "https" + strings.TrimPrefix(a.BaseURL, "http")
+	}
 	a.Receiver = receiver.New(a.Service, receiver.Options{
-		BaseURL: a.BaseURL, APIToken: a.APIToken, AcceptAnyToken: c.AcceptAnyToken, Logger: a.Log,
+		BaseURL: a.BaseURL, APIToken: a.APIToken, AcceptAnyToken: c.AcceptAnyToken, Logger: a.Log, RateLimit: c.RateLimit,
 	})
 	a.http = a.Receiver.HTTPServer(c.Listen, a.Log)
-	if !isLoopback(a.listener.Addr()) {
-		a.Log.Warn("listening beyond loopback without TLS: anyone who can reach this address and knows a token can page you", "addr", a.listener.Addr().String())
+	a.listener = receiver.LimitListener(a.listener, maxConnections)
+	if !isLoopback(a.listener.Addr()) && c.TLSCert == "" {
+		a.Warning = "listening beyond loopback without TLS (" + a.listener.Addr().String() + "): tokens cross the network in clear; pass --tls-cert and --tls-key"
+		a.Log.Warn(a.Warning)
 	}
 	return a, nil
 }
+
+// maxConnections bounds open connections; more wait in the listen backlog.
+const maxConnections = 4096
 
 func (a *App) openLog(logTo io.Writer) error {
 	path := a.Config.LogFile
@@ -134,7 +147,14 @@ func (a *App) WebhookURL() string {
 // no new connections, requests in flight finish (up to ShutdownGrace).
 func (a *App) Serve(ctx context.Context) error {
 	errc := make(chan error, 1)
-	go func() { errc <- a.http.Serve(a.listener) }()
+	go func() {
+		if a.Config.TLSCert != "" {
+			errc <- a.http.ServeTLS(a.listener, a.Config.TLSCert, a.Config.TLSKey)
+			return
+		}
+		errc <- a.http.Serve(a.listener)
+	}()
+	go a.pruneEvery(ctx, 10*time.Minute)
 	a.Log.Info("klaxon receiving", "addr", a.listener.Addr().String())
 	select {
 	case err := <-errc:
@@ -149,6 +169,24 @@ func (a *App) Serve(ctx context.Context) error {
 		return err
 	}
 	return nil
+}
+
+// pruneEvery drops old resolved incidents and journal entries now and then,
+// until ctx ends.
+func (a *App) pruneEvery(ctx context.Context, every time.Duration) {
+	for {
+		n, r, err := a.DB.Prune(ctx, a.Config.Retention, a.Service.Now())
+		if err != nil && ctx.Err() == nil {
+			a.Log.Warn("prune old data", "error", err)
+		} else if n+r > 0 {
+			a.Log.Info("pruned old data", "incidents", n, "requests", r)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(every):
+		}
+	}
 }
 
 // Close closes the database (after its queued writes) and unlocks the data

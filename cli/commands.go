@@ -138,6 +138,9 @@ func runServer(ctx context.Context, args []string, e Env, console bool) error {
 	if console {
 		return runConsole(ctx, app, e)
 	}
+	if app.Warning != "" {
+		fmt.Fprintf(e.Stderr, "klaxon: warning: %s\n", app.Warning)
+	}
 	fmt.Fprintf(e.Stderr, "klaxon: receiving on %s (data in %s); `klaxon integrations` shows the webhook URLs\n", app.BaseURL, c.DataDir)
 	return app.Serve(ctx)
 }

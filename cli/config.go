@@ -10,6 +10,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
+
+	"klaxon/storage"
 )
 
 // DefaultListen is loopback only: nothing outside this machine can page it
@@ -25,6 +28,10 @@ type Config struct {
 	NoBell         bool
 	JournalLimit   int
 	APIToken       string // from KLAXON_API_TOKEN only: a flag would show in ps
+	RateLimit      float64
+	TLSCert        string
+	TLSKey         string
+	Retention      storage.Retention
 }
 
 // env reads KLAXON_<NAME>.
@@ -66,6 +73,22 @@ func serverFlags(fs *flag.FlagSet, c *Config) {
 	fs.BoolVar(&c.NoBell, "no-bell", envBool("NO_BELL"), "do not ring the terminal bell for a new sev1 incident (KLAXON_NO_BELL)")
 	limit, _ := strconv.Atoi(env("JOURNAL_LIMIT", "10000"))
 	fs.IntVar(&c.JournalLimit, "journal-limit", limit, "how many requests the request journal keeps, newest first (KLAXON_JOURNAL_LIMIT)")
+	rate, _ := strconv.ParseFloat(env("RATE_LIMIT", "0"), 64)
+	fs.Float64Var(&c.RateLimit, "rate-limit", rate, "most events a second `N` one integration may send before klaxon answers 429; 0 is no limit (KLAXON_RATE_LIMIT)")
+	fs.StringVar(&c.TLSCert, "tls-cert", env("TLS_CERT", ""), "serve HTTPS with this certificate `FILE` (with --tls-key) (KLAXON_TLS_CERT)")
+	fs.StringVar(&c.TLSKey, "tls-key", env("TLS_KEY", ""), "the certificate's private key `FILE` (KLAXON_TLS_KEY)")
+	d := storage.DefaultRetention
+	fs.DurationVar(&c.Retention.ResolvedFor, "keep-resolved", envDuration("KEEP_RESOLVED", d.ResolvedFor), "keep resolved incidents this long after they resolved; 0 keeps them (KLAXON_KEEP_RESOLVED)")
+	keepCount, _ := strconv.Atoi(env("KEEP_RESOLVED_COUNT", strconv.Itoa(d.ResolvedCount)))
+	fs.IntVar(&c.Retention.ResolvedCount, "keep-resolved-count", keepCount, "keep at most `N` resolved incidents, newest first; 0 is no limit (KLAXON_KEEP_RESOLVED_COUNT)")
+	fs.DurationVar(&c.Retention.JournalFor, "keep-requests", envDuration("KEEP_REQUESTS", d.JournalFor), "keep request journal entries this long; 0 keeps them (KLAXON_KEEP_REQUESTS)")
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(env(name, "")); err == nil {
+		return d
+	}
+	return def
 }
 
 // newFlagSet makes a flag set whose --help prints usage, a description and the flags.

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"klaxon/incidents"
 )
@@ -388,5 +389,102 @@ func TestPathTricks(t *testing.T) {
 		if j.Path != tt.journal || strings.Contains(j.Path, tok) {
 			t.Errorf("%.40s: journal path %q, want %q", tt.path, j.Path, tt.journal)
 		}
+	}
+}
+
+// A full disk answers 503 with Retry-After, never 200, and klaxon takes
+// events again by itself once there is room.
+func TestDiskFullIs503AndRecovers(t *testing.T) {
+	h := newHarness(t, Options{})
+	ctx := context.Background()
+	h.post(`{"title":"before"}`)
+	if _, err := h.db.SetMaxPageCount(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	var full answer
+	for i := 0; i < 5000; i++ {
+		full = h.post(fmt.Sprintf(`{"title":"filling %d","body":"%s"}`, i, strings.Repeat("x", 2000)))
+		if full.Status != 200 {
+			break
+		}
+	}
+	if full.Status != 503 || full.Header.Get("Retry-After") == "" || !strings.Contains(full.Error, "full") {
+		t.Fatalf("full disk: %d %s (Retry-After %q)", full.Status, full.Raw, full.Header.Get("Retry-After"))
+	}
+	if _, err := h.db.SetMaxPageCount(ctx, 1<<30); err != nil {
+		t.Fatal(err)
+	}
+	if a := h.post(`{"title":"after"}`); a.Status != 200 || a.Action != "created" {
+		t.Fatalf("after room returned: %s", a.Raw)
+	}
+}
+
+// Input classes that must each get their own clear answer.
+func TestHostileBodies(t *testing.T) {
+	h := newHarness(t, Options{})
+	tests := []struct {
+		name, body string
+		status     int
+		has        string
+	}{
+		{"deeply nested", `{"title":"n","body":` + strings.Repeat("[", 20000) + strings.Repeat("]", 20000) + `}`, 400, "depth"},
+		{"raw NUL in a string", "{\"title\":\"a\x00b\"}", 400, "line 1"},
+		{"escaped NUL", `{"title":"a\u0000b"}`, 200, ""},
+		{"non-UTF-8", "{\"title\":\"caf\xe9\"}", 200, ""},
+		{"duplicate keys: last wins", `{"title":"first","title":"second"}`, 200, ""},
+		{"binary junk", "\x00\x01\x02\xff", 400, "not valid JSON"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := h.post(tt.body)
+			if a.Status != tt.status || !strings.Contains(a.Error, tt.has) {
+				t.Fatalf("%d %s", a.Status, a.Raw)
+			}
+			if j := h.lastRequest(); j.Status != tt.status {
+				t.Fatalf("journal status %d", j.Status)
+			}
+		})
+	}
+	page, _ := h.svc.ListIncidents(context.Background(), incidents.Filter{Query: "second"})
+	if len(page.Items) != 1 {
+		t.Fatal("duplicate key: the last title should win")
+	}
+	page, _ = h.svc.ListIncidents(context.Background(), incidents.Filter{Query: "a␀b"})
+	if len(page.Items) != 1 {
+		t.Fatal("escaped NUL: the title should show it as ␀")
+	}
+}
+
+func TestRateLimit(t *testing.T) {
+	h := newHarness(t, Options{RateLimit: 3})
+	statuses := map[int]int{}
+	var limited answer
+	for i := 0; i < 10; i++ {
+		a := h.post(`{"title":"burst"}`)
+		statuses[a.Status]++
+		if a.Status == 429 {
+			limited = a
+		}
+	}
+	if statuses[200] < 3 || statuses[429] == 0 {
+		t.Fatalf("statuses %v: want the first 3 taken and later ones 429", statuses)
+	}
+	if limited.Header.Get("Retry-After") == "" || !strings.Contains(limited.Error, "rate limit") {
+		t.Fatalf("429: %s", limited.Raw)
+	}
+	if j := h.lastRequest(); j.Status != 429 {
+		t.Fatal("429 not journaled")
+	}
+	// Another integration has its own budget.
+	if a := h.do("POST", h.url(h.health), "", `{"title":"other"}`); a.Status != 200 {
+		t.Fatalf("other integration: %s", a.Raw)
+	}
+}
+
+func TestServerLimits(t *testing.T) {
+	h := newHarness(t, Options{})
+	srv := New(h.svc, Options{}).HTTPServer(":0", nil)
+	if srv.ReadHeaderTimeout != 10*time.Second || srv.ReadTimeout != 30*time.Second || srv.WriteTimeout == 0 || srv.IdleTimeout == 0 || srv.MaxHeaderBytes == 0 {
+		t.Fatalf("server limits: %+v", srv)
 	}
 }

@@ -8,8 +8,10 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -50,6 +52,12 @@ type Options struct {
 	AcceptAnyToken bool
 	// Logger gets the server's own log lines; never a token.
 	Logger *slog.Logger
+	// RateLimit is the most events a second one integration may send (with a
+	// burst of as many); beyond it klaxon answers 429. Zero: no limit.
+	RateLimit float64
+	// MaxInFlight bounds the push-events requests handled at once; beyond it
+	// klaxon answers 503 at once. Default 1024.
+	MaxInFlight int
 }
 
 // Server serves push-events and the API.
@@ -61,6 +69,9 @@ type Server struct {
 
 	closing     chan struct{} // closed by CloseStreams
 	closingOnce sync.Once
+
+	limiter  *rateLimiter
+	inFlight chan struct{}
 }
 
 // New returns a Server over svc.
@@ -71,7 +82,11 @@ func New(svc Service, opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	s := &Server{svc: svc, opts: opts, mux: http.NewServeMux(), log: opts.Logger, closing: make(chan struct{})}
+	if opts.MaxInFlight <= 0 {
+		opts.MaxInFlight = 1024
+	}
+	s := &Server{svc: svc, opts: opts, mux: http.NewServeMux(), log: opts.Logger, closing: make(chan struct{}),
+		limiter: newRateLimiter(opts.RateLimit, svc.Now), inFlight: make(chan struct{}, opts.MaxInFlight)}
 	s.routes()
 	return s
 }
@@ -86,7 +101,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.mux.ServeHTTP(w, r)
 		return
 	}
-	s.handleWebhookPath(w, r)
+	select {
+	case s.inFlight <- struct{}{}:
+		defer func() { <-s.inFlight }()
+		s.handleWebhookPath(w, r)
+	default:
+		// Too much at once: refuse cheaply rather than queue without bound.
+		w.Header().Set("Retry-After", "1")
+		writeError(w, 503, "klaxon is taking too many requests at once; send again in a second")
+	}
 }
 
 // HTTPServer returns an http.Server for this handler with SPEC §2's limits:
@@ -187,6 +210,11 @@ func (s *Server) handleWebhookPath(w http.ResponseWriter, r *http.Request) {
 	case readErr != nil:
 		s.finish(w, req, r, refuse(400, "the body could not be read: %v", readErr))
 	default:
+		if ok, wait := s.limiter.allow(integ.ID); !ok {
+			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+			s.finish(w, req, r, refuse(429, "integration %q is over its rate limit of %g events a second; send again in %s", integ.Name, s.opts.RateLimit, wait.Round(time.Millisecond)))
+			return
+		}
 		ev, err := parseEvent(integ.Kind, r.Header.Get("Content-Type"), body)
 		if err != nil {
 			s.finish(w, req, r, err)

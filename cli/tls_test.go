@@ -1,0 +1,82 @@
+package cli
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func writeSelfSigned(t *testing.T, dir string) (certFile, keyFile string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "klaxon test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, _ := x509.MarshalECPrivateKey(key)
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
+	return certFile, keyFile
+}
+
+func TestTLSAndExposureWarning(t *testing.T) {
+	cert, key := writeSelfSigned(t, t.TempDir())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	app, err := OpenApp(ctx, Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(), TLSCert: cert, TLSKey: key}, &syncBuffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	go app.Serve(ctx)
+	if !strings.HasPrefix(app.WebhookURL(), "https://") {
+		t.Fatalf("webhook URL with TLS: %s", app.WebhookURL())
+	}
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	var resp *http.Response
+	for i := 0; i < 100; i++ {
+		if resp, err = client.Post(app.WebhookURL(), "", strings.NewReader(`{"title":"over tls"}`)); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("POST over TLS: %v %v", resp, err)
+	}
+	resp.Body.Close()
+
+	// Beyond loopback without TLS: a warning; with only one of the pair: an error.
+	wide, err := OpenApp(ctx, Config{Listen: "0.0.0.0:0", DataDir: t.TempDir()}, &syncBuffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wide.Close()
+	if !strings.Contains(wide.Warning, "without TLS") {
+		t.Fatalf("warning = %q", wide.Warning)
+	}
+	if _, err := OpenApp(ctx, Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(), TLSCert: cert}, &syncBuffer{}); err == nil || !strings.Contains(err.Error(), "go together") {
+		t.Fatalf("cert without key: %v", err)
+	}
+}
