@@ -8,6 +8,7 @@ import "sync"
 type Change struct {
 	Incident *Incident `json:"incident,omitempty"`
 	Request  *Request  `json:"request,omitempty"`
+	Health   *Health   `json:"health,omitempty"` // storage started or stopped taking writes
 	Resync   bool      `json:"resync,omitempty"`
 }
 

@@ -40,6 +40,8 @@ type Service struct {
 
 	mu      sync.RWMutex
 	byToken map[[32]byte]*Integration // keyed by sha256(token): no timing leak on lookup
+
+	health healthState
 }
 
 // NewService returns a Service over store. now is the clock (time.Now when nil).
@@ -59,6 +61,7 @@ func (s *Service) Subscribe() (<-chan Change, func()) { return s.broker.Subscrib
 // Ingest applies one normalized event and journals its request.
 func (s *Service) Ingest(ctx context.Context, integ *Integration, ev Event, req *Request) (IngestResult, error) {
 	res, err := s.store.Ingest(ctx, integ, ev, req)
+	s.noteWrite(err)
 	if err != nil {
 		return res, err
 	}
@@ -71,7 +74,9 @@ func (s *Service) Ingest(ctx context.Context, integ *Integration, ev Event, req 
 
 // Journal records a refused request.
 func (s *Service) Journal(ctx context.Context, req *Request) error {
-	if err := s.store.Journal(ctx, req); err != nil {
+	err := s.store.Journal(ctx, req)
+	s.noteWrite(err)
+	if err != nil {
 		return err
 	}
 	s.broker.Publish(Change{Request: req})
@@ -81,6 +86,7 @@ func (s *Service) Journal(ctx context.Context, req *Request) error {
 // Act applies a person's action and publishes the result.
 func (s *Service) Act(ctx context.Context, id int64, a PersonAction) (*Incident, error) {
 	in, err := s.store.Act(ctx, id, a, s.Now())
+	s.noteWrite(err)
 	if err != nil {
 		return nil, err
 	}

@@ -488,3 +488,34 @@ func TestServerLimits(t *testing.T) {
 		t.Fatalf("server limits: %+v", srv)
 	}
 }
+
+func TestHealthFollowsTheDisk(t *testing.T) {
+	h := newHarness(t, Options{})
+	changes, cancel := h.svc.Subscribe()
+	defer cancel()
+	ctx := context.Background()
+	if !h.svc.Health().OK {
+		t.Fatal("unhealthy at start")
+	}
+	h.db.SetMaxPageCount(ctx, 1)
+	for i := 0; i < 5000 && h.svc.Health().OK; i++ {
+		h.post(fmt.Sprintf(`{"title":"fill %d","body":"%s"}`, i, strings.Repeat("y", 2000)))
+	}
+	if hl := h.svc.Health(); hl.OK || !strings.Contains(hl.Problem, "full") {
+		t.Fatalf("health on a full disk: %+v", hl)
+	}
+	h.db.SetMaxPageCount(ctx, 1<<30)
+	h.post(`{"title":"room again"}`)
+	if !h.svc.Health().OK {
+		t.Fatal("health did not recover")
+	}
+	var flips []bool
+	for len(changes) > 0 {
+		if c := <-changes; c.Health != nil {
+			flips = append(flips, c.Health.OK)
+		}
+	}
+	if fmt.Sprint(flips) != "[false true]" {
+		t.Fatalf("health changes published: %v, want [false true]", flips)
+	}
+}

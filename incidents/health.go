@@ -1,0 +1,57 @@
+package incidents
+
+import (
+	"sync"
+	"time"
+)
+
+// Health says whether storage is taking writes. When it is not (disk full,
+// read-only database), every sender is answered 503 and the console shows
+// Problem instead of looking as if all were quiet.
+type Health struct {
+	OK      bool      `json:"ok"`
+	Problem string    `json:"problem,omitempty"`
+	Since   time.Time `json:"since"`
+}
+
+type healthState struct {
+	mu sync.Mutex
+	h  Health
+}
+
+// Health is storage's health as the last write found it.
+func (s *Service) Health() Health {
+	s.health.mu.Lock()
+	defer s.health.mu.Unlock()
+	if s.health.h.Since.IsZero() {
+		return Health{OK: true}
+	}
+	return s.health.h
+}
+
+// noteWrite records how a write went and tells subscribers when health flips.
+func (s *Service) noteWrite(err error) {
+	unavailable := ErrorCode(err) == EUNAVAILABLE
+	if err != nil && !unavailable {
+		return // the request's own fault, not storage's
+	}
+	s.health.mu.Lock()
+	was := s.health.h
+	if was.Since.IsZero() {
+		was.OK = true
+	}
+	now := Health{OK: !unavailable}
+	if unavailable {
+		now.Problem = ErrorMessage(err)
+	}
+	changed := was.OK != now.OK || was.Problem != now.Problem
+	if changed {
+		now.Since = s.Now()
+		s.health.h = now
+	}
+	s.health.mu.Unlock()
+	if changed {
+		h := now
+		s.broker.Publish(Change{Health: &h})
+	}
+}
