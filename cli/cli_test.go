@@ -215,3 +215,40 @@ func TestUsage(t *testing.T) {
 		t.Errorf("ack abc: %d %q", code, errOut)
 	}
 }
+
+// Neither the log nor klaxon serve's own output ever shows a token.
+func TestServeNeverPrintsATokenOrLogsOne(t *testing.T) {
+	addr, dir := freeAddr(t), t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	var out syncBuffer
+	done := make(chan int)
+	go func() {
+		done <- Run(ctx, []string{"serve", "--listen", addr, "--data-dir", dir}, Env{Stdout: &out, Stderr: &out})
+	}()
+	var url string
+	for i := 0; i < 200 && url == ""; i++ {
+		time.Sleep(20 * time.Millisecond)
+		_, list, _ := run(t, "integrations", "--listen", addr, "--data-dir", dir)
+		url = urlRE.FindString(list)
+	}
+	if url == "" {
+		t.Fatal("no webhook URL")
+	}
+	token := strings.Split(strings.TrimPrefix(url, "http://"+addr+"/"), "/")[0]
+	run(t, "send", url, "--title", "x")
+	run(t, "send", strings.Replace(url, token, token+"x", 1), "--title", "x")
+	http.Get(url) // 405
+	cancel()
+	<-done
+	logged := out.String()
+	if strings.Contains(logged, token) {
+		t.Fatalf("serve output shows the token: %q", logged)
+	}
+	if !strings.Contains(logged, "receiving on") {
+		t.Fatalf("serve said nothing: %q", logged)
+	}
+	apiTok, _ := os.ReadFile(filepath.Join(dir, "api-token"))
+	if strings.Contains(logged, strings.TrimSpace(string(apiTok))) {
+		t.Fatal("serve output shows the API token")
+	}
+}
