@@ -22,6 +22,9 @@ func (s *Server) apiRoutes() http.Handler {
 	m.HandleFunc("GET /api/v1/integrations", s.listIntegrations)
 	m.HandleFunc("POST /api/v1/integrations", s.createIntegration)
 	m.HandleFunc("GET /api/v1/stream", s.stream)
+	m.HandleFunc("GET /api/v1/counts", s.counts)
+	m.HandleFunc("GET /api/v1/requests/{id}", s.getRequest)
+	m.HandleFunc("GET /api/v1/health", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, s.svc.Health()) })
 	m.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, 404, fmt.Sprintf("no API route %s %s; see the README's API section", r.Method, r.URL.Path))
 	})
@@ -265,8 +268,52 @@ func (s *Server) createIntegration(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, 201, map[string]any{"integration": s.integrationJSON(in)})
 }
 
-// stream sends each committed incident change as a server-sent event.
+// counts answers how many incidents a filter selects, with the totals of
+// suppressed events and journal entries (for a console attached over HTTP).
+func (s *Server) counts(w http.ResponseWriter, r *http.Request) {
+	f, err := ParseFilter(r.URL.Query())
+	if err != nil {
+		s.apiError(w, err)
+		return
+	}
+	n, err := s.svc.CountIncidents(r.Context(), f)
+	if err != nil {
+		s.apiError(w, err)
+		return
+	}
+	sup, err := s.svc.CountSuppressed(r.Context())
+	if err != nil {
+		s.apiError(w, err)
+		return
+	}
+	reqs, err := s.svc.CountRequests(r.Context())
+	if err != nil {
+		s.apiError(w, err)
+		return
+	}
+	writeJSON(w, 200, map[string]int{"incidents": n, "suppressed": sup, "requests": reqs})
+}
+
+func (s *Server) getRequest(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id < 1 {
+		writeError(w, 404, fmt.Sprintf("there is no request %q in the journal; ids are whole numbers", r.PathValue("id")))
+		return
+	}
+	req, err := s.svc.Request(r.Context(), id)
+	if err != nil {
+		s.apiError(w, err)
+		return
+	}
+	writeJSON(w, 200, req)
+}
+
+// stream sends each committed incident change as a server-sent event: one
+// data line of the incident's JSON, or {"resync":true}. With ?all=1 it also
+// sends journal entries and storage health, as named events (event: request,
+// event: health) that plain readers of data lines can tell apart.
 func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
+	all := r.URL.Query().Get("all") == "1"
 	rc := http.NewResponseController(w)
 	_ = rc.SetWriteDeadline(time.Time{}) // a stream lives longer than the server's write timeout
 	changes, cancel := s.svc.Subscribe()
@@ -294,12 +341,19 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 			if !ok {
 				return
 			}
-			var payload any
+			var (
+				payload any
+				event   string
+			)
 			switch {
 			case c.Resync:
 				payload = map[string]bool{"resync": true}
 			case c.Incident != nil:
 				payload = c.Incident
+			case c.Request != nil && all:
+				payload, event = c.Request, "event: request\n"
+			case c.Health != nil && all:
+				payload, event = c.Health, "event: health\n"
 			default:
 				continue
 			}
@@ -307,7 +361,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 			if err != nil {
 				continue
 			}
-			if _, err := fmt.Fprintf(w, "data: %s\n\n", b); err != nil || rc.Flush() != nil {
+			if _, err := fmt.Fprintf(w, "%sdata: %s\n\n", event, b); err != nil || rc.Flush() != nil {
 				return
 			}
 		}

@@ -38,6 +38,11 @@ type Service interface {
 	Requests(ctx context.Context, limit int, cursor string) (incidents.Page[*incidents.Request], error)
 	Integrations(ctx context.Context) ([]*incidents.Integration, error)
 	Subscribe() (<-chan incidents.Change, func())
+	CountIncidents(ctx context.Context, f incidents.Filter) (int, error)
+	CountSuppressed(ctx context.Context) (int, error)
+	CountRequests(ctx context.Context) (int, error)
+	Request(ctx context.Context, id int64) (*incidents.Request, error)
+	Health() incidents.Health
 }
 
 // Options configure a Server.

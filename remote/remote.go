@@ -1,0 +1,433 @@
+// Package remote is a klaxon seen over its HTTP API: the same reads, actions
+// and live changes as *incidents.Service, so the console and the command line
+// work the same against a klaxon in this process or one on an ops box.
+package remote
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"klaxon/incidents"
+)
+
+// Client talks to one klaxon's API.
+type Client struct {
+	base  string
+	token string
+	http  *http.Client
+	// stream is the client for the event stream: no overall timeout.
+	stream *http.Client
+	// Backoff bounds the waits between reconnects of Subscribe.
+	MinBackoff, MaxBackoff time.Duration
+}
+
+// New returns a client for the klaxon at base (http://host:port) with the API token.
+func New(base, token string) *Client {
+	return &Client{
+		base: strings.TrimRight(base, "/"), token: token,
+		http:       &http.Client{Timeout: 15 * time.Second},
+		stream:     &http.Client{},
+		MinBackoff: 250 * time.Millisecond, MaxBackoff: 10 * time.Second,
+	}
+}
+
+// Base is the klaxon's address.
+func (c *Client) Base() string { return c.base }
+
+// ErrNotRunning says nothing answers at the address.
+var ErrNotRunning = errors.New("no klaxon answers")
+
+// do sends a request and decodes a 2xx answer into out. Refusals come back as
+// *incidents.Error with the server's sentence and a code from the status.
+func (c *Client) do(ctx context.Context, method, path string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		if isRefused(err) {
+			return fmt.Errorf("%w at %s", ErrNotRunning, c.base)
+		}
+		return incidents.Errorf(incidents.EUNAVAILABLE, "klaxon at %s did not answer: %v", c.base, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return incidents.Errorf(incidents.EUNAVAILABLE, "reading klaxon's answer: %v", err)
+	}
+	if resp.StatusCode/100 != 2 {
+		return refusal(c.base, resp.StatusCode, b)
+	}
+	if out == nil {
+		return nil
+	}
+	return json.Unmarshal(b, out)
+}
+
+func isRefused(err error) bool {
+	var op *net.OpError
+	return errors.Is(err, syscall.ECONNREFUSED) || (errors.As(err, &op) && op.Op == "dial")
+}
+
+func refusal(base string, status int, body []byte) error {
+	var e struct {
+		Error string `json:"error"`
+	}
+	if json.Unmarshal(body, &e) != nil || e.Error == "" {
+		e.Error = strings.TrimSpace(string(body))
+	}
+	code := incidents.EINTERNAL
+	switch status {
+	case 400, 422:
+		code = incidents.EINVALID
+	case 401, 403:
+		code = incidents.EINVALID
+		e.Error = fmt.Sprintf("the klaxon at %s refused the API token (%d): set KLAXON_API_TOKEN to its token, or pass the --data-dir it uses", base, status)
+	case 404:
+		code = incidents.ENOTFOUND
+	case 409:
+		code = incidents.ECONFLICT
+	case 429, 502, 503, 504:
+		code = incidents.EUNAVAILABLE
+	}
+	return incidents.Errorf(code, "%s", e.Error)
+}
+
+// filterQuery writes a filter as the API's query parameters.
+func filterQuery(f incidents.Filter) url.Values {
+	q := url.Values{}
+	if f.Status != "" {
+		q.Set("status", f.Status)
+	}
+	if f.Severity != nil {
+		v := string(*f.Severity)
+		if v == "" {
+			v = "none"
+		}
+		q.Set("severity", v)
+	}
+	if f.Priority != nil {
+		v := string(*f.Priority)
+		if v == "" {
+			v = "none"
+		}
+		q.Set("priority", v)
+	}
+	if f.Integration != "" {
+		q.Set("integration", f.Integration)
+	}
+	if f.Query != "" {
+		q.Set("q", f.Query)
+	}
+	if f.Limit > 0 {
+		q.Set("limit", strconv.Itoa(f.Limit))
+	}
+	if f.Cursor != "" {
+		q.Set("cursor", f.Cursor)
+	}
+	return q
+}
+
+// ListIncidents returns one page of incidents.
+func (c *Client) ListIncidents(ctx context.Context, f incidents.Filter) (incidents.Page[*incidents.Incident], error) {
+	var out struct {
+		Incidents  []*incidents.Incident `json:"incidents"`
+		NextCursor string                `json:"next_cursor"`
+	}
+	err := c.do(ctx, "GET", "/api/v1/incidents?"+filterQuery(f).Encode(), nil, &out)
+	return incidents.Page[*incidents.Incident]{Items: out.Incidents, NextCursor: out.NextCursor}, err
+}
+
+type counts struct {
+	Incidents  int `json:"incidents"`
+	Suppressed int `json:"suppressed"`
+	Requests   int `json:"requests"`
+}
+
+func (c *Client) counts(ctx context.Context, f incidents.Filter) (counts, error) {
+	f.Limit, f.Cursor = 0, ""
+	var out counts
+	err := c.do(ctx, "GET", "/api/v1/counts?"+filterQuery(f).Encode(), nil, &out)
+	return out, err
+}
+
+// CountIncidents counts what f selects.
+func (c *Client) CountIncidents(ctx context.Context, f incidents.Filter) (int, error) {
+	n, err := c.counts(ctx, f)
+	return n.Incidents, err
+}
+
+// CountSuppressed counts stored suppressed events.
+func (c *Client) CountSuppressed(ctx context.Context) (int, error) {
+	n, err := c.counts(ctx, incidents.Filter{})
+	return n.Suppressed, err
+}
+
+// CountRequests counts the request journal.
+func (c *Client) CountRequests(ctx context.Context) (int, error) {
+	n, err := c.counts(ctx, incidents.Filter{})
+	return n.Requests, err
+}
+
+// Incident returns one incident with its timeline.
+func (c *Client) Incident(ctx context.Context, id int64) (*incidents.Incident, error) {
+	var in incidents.Incident
+	if err := c.do(ctx, "GET", fmt.Sprintf("/api/v1/incidents/%d", id), nil, &in); err != nil {
+		return nil, err
+	}
+	return &in, nil
+}
+
+// Suppressed lists folded duplicates, newest first.
+func (c *Client) Suppressed(ctx context.Context, limit int, cursor string) (incidents.Page[incidents.SuppressedEvent], error) {
+	var out struct {
+		Events     []incidents.SuppressedEvent `json:"events"`
+		NextCursor string                      `json:"next_cursor"`
+	}
+	err := c.do(ctx, "GET", "/api/v1/suppressed?"+pageQuery(limit, cursor), nil, &out)
+	return incidents.Page[incidents.SuppressedEvent]{Items: out.Events, NextCursor: out.NextCursor}, err
+}
+
+// Requests lists the journal, newest first.
+func (c *Client) Requests(ctx context.Context, limit int, cursor string) (incidents.Page[*incidents.Request], error) {
+	var out struct {
+		Requests   []*incidents.Request `json:"requests"`
+		NextCursor string               `json:"next_cursor"`
+	}
+	err := c.do(ctx, "GET", "/api/v1/requests?"+pageQuery(limit, cursor), nil, &out)
+	return incidents.Page[*incidents.Request]{Items: out.Requests, NextCursor: out.NextCursor}, err
+}
+
+// Request returns one journal entry.
+func (c *Client) Request(ctx context.Context, id int64) (*incidents.Request, error) {
+	var r incidents.Request
+	if err := c.do(ctx, "GET", fmt.Sprintf("/api/v1/requests/%d", id), nil, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+func pageQuery(limit int, cursor string) string {
+	q := url.Values{}
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	if cursor != "" {
+		q.Set("cursor", cursor)
+	}
+	return q.Encode()
+}
+
+// Act applies a person's action through the API (recorded as by: api).
+func (c *Client) Act(ctx context.Context, id int64, a incidents.PersonAction) (*incidents.Incident, error) {
+	var (
+		in     incidents.Incident
+		err    error
+		prefix = fmt.Sprintf("/api/v1/incidents/%d", id)
+	)
+	switch a.Kind {
+	case incidents.EntryAcknowledged:
+		err = c.do(ctx, "POST", prefix+"/acknowledge", nil, &in)
+	case incidents.EntryUnacknowledged:
+		err = c.do(ctx, "POST", prefix+"/unacknowledge", nil, &in)
+	case incidents.EntryResolved:
+		err = c.do(ctx, "POST", prefix+"/resolve", nil, &in)
+	case incidents.EntrySeverityChanged:
+		err = c.do(ctx, "PATCH", prefix, map[string]string{"severity": string(a.Severity)}, &in)
+	case incidents.EntryPriorityChanged:
+		err = c.do(ctx, "PATCH", prefix, map[string]string{"priority": string(a.Priority)}, &in)
+	default:
+		return nil, incidents.Errorf(incidents.EINVALID, "unknown action %q", a.Kind)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &in, nil
+}
+
+// Integration is an integration as the API shows it, with its webhook URL.
+type Integration struct {
+	incidents.Integration
+	URL string `json:"url"`
+}
+
+// Integrations lists every integration with its URL.
+func (c *Client) Integrations(ctx context.Context) ([]Integration, error) {
+	var out struct {
+		Integrations []Integration `json:"integrations"`
+	}
+	err := c.do(ctx, "GET", "/api/v1/integrations", nil, &out)
+	return out.Integrations, err
+}
+
+// CreateIntegration makes an integration and returns it with its URL.
+func (c *Client) CreateIntegration(ctx context.Context, name, service, escalation string, kind incidents.Kind) (*Integration, error) {
+	var out struct {
+		Integration Integration `json:"integration"`
+	}
+	body := map[string]string{"name": name, "service": service, "escalation": escalation, "kind": string(kind)}
+	if err := c.do(ctx, "POST", "/api/v1/integrations", body, &out); err != nil {
+		return nil, err
+	}
+	return &out.Integration, nil
+}
+
+// Health is the remote storage's health.
+func (c *Client) Health(ctx context.Context) (incidents.Health, error) {
+	var h incidents.Health
+	err := c.do(ctx, "GET", "/api/v1/health", nil, &h)
+	return h, err
+}
+
+// Subscribe follows the klaxon's event stream until the returned function is
+// called. It reconnects by itself with backoff. While disconnected it sends a
+// Health change saying so (never showing stale data as live); after each
+// reconnect it sends a Resync so the reader reloads what it missed.
+func (c *Client) Subscribe() (<-chan incidents.Change, func()) {
+	ch := make(chan incidents.Change, incidents.SubscriberBuffer)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer close(ch)
+		c.follow(ctx, ch)
+	}()
+	return ch, func() {
+		cancel()
+		<-done
+	}
+}
+
+func (c *Client) follow(ctx context.Context, ch chan incidents.Change) {
+	send := func(ch chan incidents.Change, x incidents.Change) {
+		select {
+		case ch <- x:
+		default: // the reader is behind: it will get a resync
+			for len(ch) > 0 {
+				select {
+				case <-ch:
+				default:
+				}
+			}
+			select {
+			case ch <- incidents.Change{Resync: true}:
+			default:
+			}
+		}
+	}
+	backoff := c.MinBackoff
+	for ctx.Err() == nil {
+		err := c.streamOnce(ctx, func(x incidents.Change) { send(ch, x) }, func() {
+			backoff = c.MinBackoff
+			// (Re)connected: say so, and have the reader reload what it missed.
+			send(ch, incidents.Change{Health: &incidents.Health{OK: true, Since: time.Now().UTC()}})
+			send(ch, incidents.Change{Resync: true})
+		})
+		if ctx.Err() != nil {
+			return
+		}
+		problem := fmt.Sprintf("disconnected from klaxon at %s (%v); reconnecting in %s — what is shown may be stale", c.base, err, backoff.Round(time.Millisecond))
+		send(ch, incidents.Change{Health: &incidents.Health{OK: false, Problem: problem, Since: time.Now().UTC()}})
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, c.MaxBackoff)
+	}
+}
+
+// streamOnce reads the event stream until it breaks. connected is called
+// once the server has answered 200.
+func (c *Client) streamOnce(ctx context.Context, deliver func(incidents.Change), connected func()) error {
+	req, err := http.NewRequestWithContext(ctx, "GET", c.base+"/api/v1/stream?all=1", nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := c.stream.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return refusal(c.base, resp.StatusCode, b)
+	}
+	connected()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	event := ""
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case line == "":
+			event = ""
+		case strings.HasPrefix(line, "event: "):
+			event = strings.TrimPrefix(line, "event: ")
+		case strings.HasPrefix(line, "data: "):
+			data := []byte(strings.TrimPrefix(line, "data: "))
+			if x, ok := decodeEvent(event, data); ok {
+				deliver(x)
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	return errors.New("the stream ended")
+}
+
+func decodeEvent(event string, data []byte) (incidents.Change, bool) {
+	switch event {
+	case "request":
+		var r incidents.Request
+		if json.Unmarshal(data, &r) != nil {
+			return incidents.Change{}, false
+		}
+		return incidents.Change{Request: &r}, true
+	case "health":
+		var h incidents.Health
+		if json.Unmarshal(data, &h) != nil {
+			return incidents.Change{}, false
+		}
+		return incidents.Change{Health: &h}, true
+	}
+	var probe struct {
+		Resync bool `json:"resync"`
+	}
+	if json.Unmarshal(data, &probe) == nil && probe.Resync {
+		return incidents.Change{Resync: true}, true
+	}
+	var in incidents.Incident
+	if json.Unmarshal(data, &in) != nil || in.ID == 0 {
+		return incidents.Change{}, false
+	}
+	return incidents.Change{Incident: &in}, true
+}
