@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -16,7 +15,7 @@ import (
 	"time"
 
 	"klaxon/incidents"
-	"klaxon/receiver"
+	"klaxon/remote"
 	"klaxon/storage"
 	"klaxon/termtext"
 )
@@ -37,9 +36,12 @@ usage:
   klaxon serve [flags]                the receiver alone (for a service manager; logs to stderr)
   klaxon integrations [list]          list integrations and their webhook URLs
   klaxon integrations add NAME [--service S] [--escalation E] [--kind webhook|healthchecks]
-  klaxon incidents [--status S] [--json]
+  klaxon incidents [--status S] [--severity V] [--q TEXT] [--format table|json|ndjson|csv]
+  klaxon export [--since 24h] [--until TIME] [--format json|ndjson|csv]   incidents with timelines
   klaxon ack ID | klaxon resolve ID
   klaxon send URL --title T [--severity sev1] [--priority p2] [--body B] [--resolve]
+  klaxon replay REQUEST_ID [--to URL]  send a journaled request again
+  klaxon bench [--connections 64] [--duration 10s] [--runs 3]   load-test the receiver against a no-op handler
 
 Every command takes --help. Common flags: --listen ADDR (default ` + DefaultListen + `),
 --data-dir DIR (default $XDG_DATA_HOME/klaxon); each also as KLAXON_LISTEN, KLAXON_DATA_DIR.
@@ -74,6 +76,12 @@ func Run(ctx context.Context, args []string, e Env) int {
 		err = runAct(ctx, "resolve", "resolve", args, e)
 	case "send":
 		err = runSend(ctx, args, e)
+	case "export":
+		err = runExport(ctx, args, e)
+	case "replay":
+		err = runReplay(ctx, args, e)
+	case "bench":
+		err = runBench(ctx, args, e)
 	case "help":
 		fmt.Fprint(e.Stdout, usage)
 		return 0
@@ -179,36 +187,26 @@ func runIntegrations(ctx context.Context, args []string, e Env) error {
 	if len(pos) > 0 {
 		return usageError(fs, "unknown integrations command %q (use list or add)", pos[0])
 	}
-	var out struct {
-		Integrations []map[string]any `json:"integrations"`
-	}
-	err = newClient(c).do(ctx, "GET", "/api/v1/integrations", nil, &out)
-	if errors.Is(err, errNotRunning) {
-		err = withStore(ctx, c, func(svc *incidents.Service) error {
-			all, err := svc.Integrations(ctx)
-			for _, in := range all {
-				out.Integrations = append(out.Integrations, integrationRow(c, in))
-			}
-			return err
-		})
-	}
+	var list []remote.Integration
+	err = withBackend(ctx, c, func(b backend) (err error) {
+		list, err = b.Integrations(ctx)
+		return err
+	})
 	if err != nil {
 		return err
 	}
 	if asJSON {
-		return json.NewEncoder(e.Stdout).Encode(out)
+		if list == nil {
+			list = []remote.Integration{}
+		}
+		return json.NewEncoder(e.Stdout).Encode(map[string]any{"integrations": list})
 	}
 	tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tKIND\tSERVICE\tWEBHOOK URL")
-	for _, in := range out.Integrations {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", termtext.Line(fmt.Sprint(in["name"])), in["kind"], termtext.Line(fmt.Sprint(in["service"])), termtext.Line(fmt.Sprint(in["url"])))
+	for _, in := range list {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", termtext.Line(in.Name), in.Kind, termtext.Line(in.Service), termtext.Line(in.URL))
 	}
 	return tw.Flush()
-}
-
-func integrationRow(c Config, in *incidents.Integration) map[string]any {
-	return map[string]any{"name": in.Name, "service": in.Service, "escalation": in.Escalation, "kind": in.Kind,
-		"token": in.Token, "url": receiver.WebhookURL(baseURL(c.Listen), in.Token)}
 }
 
 func runIntegrationsAdd(ctx context.Context, args []string, e Env) error {
@@ -227,24 +225,15 @@ func runIntegrationsAdd(ctx context.Context, args []string, e Env) error {
 	if len(pos) != 1 {
 		return usageError(fs, "integrations add takes one NAME")
 	}
-	var out struct {
-		Integration map[string]any `json:"integration"`
-	}
-	body := map[string]string{"name": pos[0], "service": service, "escalation": escalation, "kind": kind}
-	err = newClient(c).do(ctx, "POST", "/api/v1/integrations", body, &out)
-	if errors.Is(err, errNotRunning) {
-		err = withStore(ctx, c, func(svc *incidents.Service) error {
-			in, err := svc.CreateIntegration(ctx, pos[0], service, escalation, incidents.Kind(kind))
-			if err == nil {
-				out.Integration = integrationRow(c, in)
-			}
-			return err
-		})
-	}
+	var in *remote.Integration
+	err = withBackend(ctx, c, func(b backend) (err error) {
+		in, err = b.CreateIntegration(ctx, pos[0], service, escalation, incidents.Kind(kind))
+		return err
+	})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.Stdout, "integration %s (%s): %s\n", termtext.Line(fmt.Sprint(out.Integration["name"])), out.Integration["kind"], out.Integration["url"])
+	fmt.Fprintf(e.Stdout, "integration %s (%s): %s\n", termtext.Line(in.Name), in.Kind, in.URL)
 	return nil
 }
 
@@ -265,63 +254,6 @@ func withStore(ctx context.Context, c Config, fn func(svc *incidents.Service) er
 	}
 	defer db.Close()
 	return fn(incidents.NewService(db, nil))
-}
-
-func runIncidents(ctx context.Context, args []string, e Env) error {
-	var c Config
-	var status string
-	var asJSON bool
-	var limit int
-	fs := newFlagSet("klaxon incidents", "klaxon incidents [--status open|triggered|acknowledged|resolved|all] [--json]",
-		"Lists incidents, worst first (severity, priority, newest).", e.Stderr)
-	commonFlags(fs, &c)
-	fs.StringVar(&status, "status", "open", "which incidents: open, triggered, acknowledged, resolved or all")
-	fs.BoolVar(&asJSON, "json", false, "print JSON")
-	fs.IntVar(&limit, "limit", 1000, "list at most `N`")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return usageError(fs, "unexpected argument %q", pos[0])
-	}
-	f, err := receiver.ParseFilter(map[string][]string{"status": {status}})
-	if err != nil {
-		return err
-	}
-	var out struct {
-		Incidents []*incidents.Incident `json:"incidents"`
-	}
-	err = newClient(c).do(ctx, "GET", "/api/v1/incidents?status="+status+"&limit="+strconv.Itoa(limit), nil, &out)
-	if errors.Is(err, errNotRunning) {
-		err = withStore(ctx, c, func(svc *incidents.Service) error {
-			f.Limit = limit
-			page, err := svc.ListIncidents(ctx, f)
-			out.Incidents = page.Items
-			return err
-		})
-	}
-	if err != nil {
-		return err
-	}
-	if asJSON {
-		if out.Incidents == nil {
-			out.Incidents = []*incidents.Incident{}
-		}
-		return json.NewEncoder(e.Stdout).Encode(out)
-	}
-	if len(out.Incidents) == 0 {
-		fmt.Fprintf(e.Stdout, "no %s incidents\n", status)
-		return nil
-	}
-	tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSEV\tPRIO\tSTATUS\tREPEATS\tLAST SEEN\tINTEGRATION\tTITLE")
-	now := time.Now()
-	for _, in := range out.Incidents {
-		fmt.Fprintf(tw, "#%d\t%s\t%s\t%s\t×%d\t%s ago\t%s\t%s\n", in.ID, orDash(string(in.Severity)), orDash(string(in.Priority)),
-			in.Status, in.Suppressed, Age(now.Sub(in.LastSeen)), termtext.Line(in.Integration), termtext.Line(cut(orDash(in.Title), 80)))
-	}
-	return tw.Flush()
 }
 
 func orDash(s string) string {
@@ -367,18 +299,12 @@ func runAct(ctx context.Context, name, action string, args []string, e Env) erro
 	if err != nil || id < 1 {
 		return usageError(fs, "%q is not an incident ID (a number, as in #12 or 12)", pos[0])
 	}
-	var in incidents.Incident
-	err = newClient(c).do(ctx, "POST", fmt.Sprintf("/api/v1/incidents/%d/%s", id, action), nil, &in)
-	if errors.Is(err, errNotRunning) {
-		err = withStore(ctx, c, func(svc *incidents.Service) error {
-			kind := map[string]incidents.EntryKind{"acknowledge": incidents.EntryAcknowledged, "resolve": incidents.EntryResolved}[action]
-			got, err := svc.Act(ctx, id, incidents.PersonAction{Kind: kind, By: incidents.ByAPI})
-			if got != nil {
-				in = *got
-			}
-			return err
-		})
-	}
+	kind := map[string]incidents.EntryKind{"acknowledge": incidents.EntryAcknowledged, "resolve": incidents.EntryResolved}[action]
+	var in *incidents.Incident
+	err = withBackend(ctx, c, func(b backend) (err error) {
+		in, err = b.Act(ctx, id, incidents.PersonAction{Kind: kind, By: incidents.ByAPI})
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -421,21 +347,13 @@ func runSend(ctx context.Context, args []string, e Env) error {
 		ev["status"] = "resolve"
 	}
 	b, _ := json.Marshal(ev)
-	req, err := http.NewRequestWithContext(ctx, "POST", pos[0], strings.NewReader(string(b)))
+	status, answer, err := sendRaw(ctx, "POST", pos[0], "application/json", string(b))
 	if err != nil {
-		return fmt.Errorf("%q is not a URL: %v", pos[0], err)
+		return err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "klaxon-send")
-	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
-	if err != nil {
-		return fmt.Errorf("send: %v", err)
-	}
-	defer resp.Body.Close()
-	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	fmt.Fprintf(e.Stdout, "%d %s\n", resp.StatusCode, termtext.Line(strings.TrimSpace(string(answer))))
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("refused with %s", resp.Status)
+	fmt.Fprintf(e.Stdout, "%d %s\n", status, termtext.Line(answer))
+	if status/100 != 2 {
+		return fmt.Errorf("refused with %d", status)
 	}
 	return nil
 }

@@ -1,0 +1,283 @@
+package cli
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"klaxon/incidents"
+	"klaxon/receiver"
+	"klaxon/termtext"
+)
+
+// filterFlags adds the API's incident filters to fs (SPEC §4).
+type filterFlags struct {
+	status, severity, priority, integration, q string
+}
+
+func (ff *filterFlags) add(fs *flag.FlagSet, defaultStatus string) {
+	fs.StringVar(&ff.status, "status", defaultStatus, "which incidents: open, triggered, acknowledged, resolved or all")
+	fs.StringVar(&ff.severity, "severity", "", "only this severity: sev1, sev2, sev3 or none")
+	fs.StringVar(&ff.priority, "priority", "", "only this priority: p1 … p5 or none")
+	fs.StringVar(&ff.integration, "integration", "", "only this integration (by name)")
+	fs.StringVar(&ff.q, "q", "", "only incidents whose title, details or integration contain this text")
+}
+
+func (ff *filterFlags) filter() (incidents.Filter, error) {
+	return receiver.ParseFilter(map[string][]string{
+		"status": {ff.status}, "severity": {ff.severity}, "priority": {ff.priority},
+		"integration": {ff.integration}, "q": {ff.q},
+	})
+}
+
+// listAll reads every page of what f selects, up to max incidents (0: all).
+func listAll(ctx context.Context, b backend, f incidents.Filter, max int) ([]*incidents.Incident, error) {
+	var all []*incidents.Incident
+	f.Limit = 1000
+	for {
+		page, err := b.ListIncidents(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, page.Items...)
+		if max > 0 && len(all) >= max {
+			return all[:max], nil
+		}
+		if page.NextCursor == "" {
+			return all, nil
+		}
+		f.Cursor = page.NextCursor
+	}
+}
+
+var formats = "table, json, ndjson or csv"
+
+func runIncidents(ctx context.Context, args []string, e Env) error {
+	var (
+		c      Config
+		ff     filterFlags
+		format string
+		asJSON bool
+		limit  int
+	)
+	fs := newFlagSet("klaxon incidents", "klaxon incidents [--status S] [--severity V] [--priority P] [--integration N] [--q TEXT] [--format table|json|ndjson|csv]",
+		"Lists incidents, worst first (severity, priority, newest), with the API's filters.", e.Stderr)
+	commonFlags(fs, &c)
+	ff.add(fs, "open")
+	fs.StringVar(&format, "format", "table", "how to print: "+formats)
+	fs.BoolVar(&asJSON, "json", false, "print JSON (the same as --format json)")
+	fs.IntVar(&limit, "limit", 1000, "list at most `N` (0: all)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError(fs, "unexpected argument %q", pos[0])
+	}
+	if asJSON {
+		format = "json"
+	}
+	if !validFormat(format, "table") {
+		return usageError(fs, "--format %q is not one of %s", format, formats)
+	}
+	f, err := ff.filter()
+	if err != nil {
+		return err
+	}
+	var list []*incidents.Incident
+	err = withBackend(ctx, c, func(b backend) (err error) {
+		list, err = listAll(ctx, b, f, limit)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if format == "table" {
+		return printTable(e.Stdout, list, ff.status)
+	}
+	return writeIncidents(e.Stdout, format, list)
+}
+
+func validFormat(format string, extra ...string) bool {
+	for _, f := range append([]string{"json", "ndjson", "csv"}, extra...) {
+		if format == f {
+			return true
+		}
+	}
+	return false
+}
+
+func printTable(w io.Writer, list []*incidents.Incident, status string) error {
+	if len(list) == 0 {
+		fmt.Fprintf(w, "no %s incidents\n", status)
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSEV\tPRIO\tSTATUS\tREPEATS\tLAST SEEN\tINTEGRATION\tTITLE")
+	now := time.Now()
+	for _, in := range list {
+		fmt.Fprintf(tw, "#%d\t%s\t%s\t%s\t×%d\t%s ago\t%s\t%s\n", in.ID, orDash(string(in.Severity)), orDash(string(in.Priority)),
+			in.Status, in.Suppressed, Age(now.Sub(in.LastSeen)), termtext.Line(in.Integration), termtext.Line(cut(orDash(in.Title), 80)))
+	}
+	return tw.Flush()
+}
+
+// writeIncidents prints incidents as JSON ({"incidents":[…]}), NDJSON (one
+// incident a line) or CSV (a header, then one row an incident; with
+// timelines, one row a timeline entry).
+func writeIncidents(w io.Writer, format string, list []*incidents.Incident) error {
+	if list == nil {
+		list = []*incidents.Incident{}
+	}
+	switch format {
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(map[string]any{"incidents": list})
+	case "ndjson":
+		enc := json.NewEncoder(w)
+		for _, in := range list {
+			if err := enc.Encode(in); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	cw := csv.NewWriter(w)
+	header := []string{"id", "integration", "service", "title", "severity", "priority", "status", "suppressed",
+		"first_seen", "last_seen", "acknowledged_at", "resolved_at", "resolved_by", "details"}
+	withTimeline := false
+	for _, in := range list {
+		if len(in.Timeline) > 0 {
+			withTimeline = true
+		}
+	}
+	if withTimeline {
+		header = append(header, "entry_at", "entry_kind", "entry_by", "entry_from", "entry_to")
+	}
+	cw.Write(header)
+	for _, in := range list {
+		row := []string{strconv.FormatInt(in.ID, 10), in.Integration, in.Service, in.Title, string(in.Severity), string(in.Priority),
+			string(in.Status), strconv.FormatInt(in.Suppressed, 10), incidents.FormatTime(in.FirstSeen), incidents.FormatTime(in.LastSeen),
+			timeOrEmpty(in.AcknowledgedAt), timeOrEmpty(in.ResolvedAt), string(in.ResolvedBy), csvDetails(in.Details)}
+		if !withTimeline {
+			cw.Write(row)
+			continue
+		}
+		for _, entry := range in.Timeline {
+			cw.Write(append(row, incidents.FormatTime(entry.At), string(entry.Kind), string(entry.By), entry.From, entry.To))
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// csvDetails is the details as text: a JSON string as itself, else its JSON.
+// A cell starting with = + - @ is prefixed with ' so spreadsheets show it
+// instead of running it as a formula.
+func csvDetails(d json.RawMessage) string {
+	var s string
+	if json.Unmarshal(d, &s) != nil {
+		s = string(d)
+		if s == "null" {
+			s = ""
+		}
+	}
+	if s != "" && strings.ContainsRune("=+-@", rune(s[0])) {
+		s = "'" + s
+	}
+	return s
+}
+
+func timeOrEmpty(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return incidents.FormatTime(*t)
+}
+
+// runExport writes incidents of a time range with their timelines.
+func runExport(ctx context.Context, args []string, e Env) error {
+	var (
+		c            Config
+		ff           filterFlags
+		format       string
+		since, until string
+	)
+	fs := newFlagSet("klaxon export", "klaxon export [--since 24h|TIME] [--until TIME] [--format json|ndjson|csv] [filters]",
+		"Writes the incidents seen in a time range, every status by default, each with its timeline.", e.Stderr)
+	commonFlags(fs, &c)
+	ff.add(fs, "all")
+	fs.StringVar(&format, "format", "json", "how to write: json, ndjson or csv (one row a timeline entry)")
+	fs.StringVar(&since, "since", "", "from this time (RFC 3339, or a duration back from now such as 24h); default: the beginning")
+	fs.StringVar(&until, "until", "", "to this time (RFC 3339, or a duration back from now); default: now")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError(fs, "unexpected argument %q", pos[0])
+	}
+	if !validFormat(format) {
+		return usageError(fs, "--format %q is not one of json, ndjson, csv", format)
+	}
+	now := time.Now()
+	from, err := parseWhen(since, now, time.Time{})
+	if err != nil {
+		return usageError(fs, "--since: %v", err)
+	}
+	to, err := parseWhen(until, now, now)
+	if err != nil {
+		return usageError(fs, "--until: %v", err)
+	}
+	f, err := ff.filter()
+	if err != nil {
+		return err
+	}
+	var out []*incidents.Incident
+	err = withBackend(ctx, c, func(b backend) error {
+		list, err := listAll(ctx, b, f, 0)
+		if err != nil {
+			return err
+		}
+		for _, in := range list {
+			// Seen in the range: it had started by its end and was still
+			// being seen at its start.
+			if in.FirstSeen.After(to) || in.LastSeen.Before(from) {
+				continue
+			}
+			full, err := b.Incident(ctx, in.ID)
+			if err != nil {
+				return err
+			}
+			out = append(out, full)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return writeIncidents(e.Stdout, format, out)
+}
+
+// parseWhen reads RFC 3339 or a duration back from now; empty is def.
+func parseWhen(s string, now, def time.Time) (time.Time, error) {
+	if s == "" {
+		return def, nil
+	}
+	if d, err := time.ParseDuration(s); err == nil {
+		return now.Add(-d), nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is neither a time like 2026-11-27T03:00:00Z nor a duration like 24h", s)
+	}
+	return t, nil
+}

@@ -1,0 +1,97 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"klaxon/incidents"
+	"klaxon/termtext"
+)
+
+// runReplay sends a journaled request again, to the integration it went to or
+// to --to, so that a person fixing a sender can retry in seconds.
+func runReplay(ctx context.Context, args []string, e Env) error {
+	var c Config
+	var to string
+	fs := newFlagSet("klaxon replay", "klaxon replay REQUEST_ID [--to URL]",
+		"Sends a request from the journal again: the same method, Content-Type and body, to the same integration's webhook URL (or to --to, such as another klaxon). The replay is journaled like any request.", e.Stderr)
+	commonFlags(fs, &c)
+	fs.StringVar(&to, "to", "", "send it to this webhook `URL` instead")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError(fs, "replay takes one request ID (the Requests view and GET /api/v1/requests show them)")
+	}
+	id, err := strconv.ParseInt(strings.TrimPrefix(pos[0], "#"), 10, 64)
+	if err != nil || id < 1 {
+		return usageError(fs, "%q is not a request ID", pos[0])
+	}
+	var req *incidents.Request
+	err = withBackend(ctx, c, func(b backend) error {
+		if req, err = b.Request(ctx, id); err != nil {
+			return err
+		}
+		if to != "" {
+			return nil
+		}
+		if req.Integration == "" {
+			return fmt.Errorf("request %d went to a token that matched no integration; pass --to URL to say where to send it", id)
+		}
+		list, err := b.Integrations(ctx)
+		if err != nil {
+			return err
+		}
+		for _, in := range list {
+			if in.Name == req.Integration {
+				to = in.URL
+				return nil
+			}
+		}
+		return fmt.Errorf("request %d went to integration %q, which no longer exists; pass --to URL", id, termtext.Line(req.Integration))
+	})
+	if err != nil {
+		return err
+	}
+	contentType := ""
+	if v := req.Headers["Content-Type"]; len(v) > 0 {
+		contentType = v[0]
+	}
+	if req.Truncated {
+		fmt.Fprintf(e.Stderr, "klaxon: warning: request %d's body was cut at the size limit when journaled; sending what was kept\n", id)
+	}
+	status, answer, err := sendRaw(ctx, req.Method, to, contentType, req.Body)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.Stdout, "%d %s\n", status, termtext.Line(answer))
+	if status/100 != 2 {
+		return fmt.Errorf("the replay was refused with %d", status)
+	}
+	return nil
+}
+
+// sendRaw sends one request as a sender would and returns the answer.
+func sendRaw(ctx context.Context, method, url, contentType, body string) (int, string, error) {
+	req, err := http.NewRequestWithContext(ctx, method, url, strings.NewReader(body))
+	if err != nil {
+		return 0, "", fmt.Errorf("%q is not a URL: %v", url, err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	req.Header.Set("User-Agent", "klaxon")
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	if err != nil {
+		return 0, "", fmt.Errorf("send: %v", err)
+	}
+	defer resp.Body.Close()
+	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	return resp.StatusCode, strings.TrimSpace(string(answer)), nil
+}
