@@ -224,11 +224,20 @@ func lockDataDir(dir string) (*os.File, error) {
 		if pid == "" {
 			pid = "unknown"
 		}
-		return nil, fmt.Errorf("the data directory %s is in use by another klaxon (pid %s); use that one (klaxon incidents, klaxon ack … talk to it), stop it, or pass another --data-dir", dir, pid)
+		return nil, &DataDirInUseError{Dir: dir, PID: pid}
 	}
 	f.Truncate(0)
 	f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	return f, nil
+}
+
+// DataDirInUseError says another klaxon holds the data directory.
+type DataDirInUseError struct {
+	Dir, PID string
+}
+
+func (e *DataDirInUseError) Error() string {
+	return fmt.Sprintf("the data directory %s is in use by another klaxon (pid %s); attach to it (klaxon attach), use it (klaxon incidents, klaxon ack … talk to it), stop it, or pass another --data-dir", e.Dir, e.PID)
 }
 
 // apiToken is KLAXON_API_TOKEN, else the api-token file in the data

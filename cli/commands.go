@@ -34,6 +34,7 @@ const usage = `klaxon — an on-call console with a Spike-compatible incident re
 usage:
   klaxon [flags]                      receiver and console together
   klaxon serve [flags]                the receiver alone (for a service manager; logs to stderr)
+  klaxon attach [URL]                 the console, attached to a klaxon running elsewhere
   klaxon integrations [list]          list integrations and their webhook URLs
   klaxon integrations add NAME [--service S] [--escalation E] [--kind webhook|healthchecks]
   klaxon incidents [--status S] [--severity V] [--q TEXT] [--format table|json|ndjson|csv]
@@ -76,6 +77,8 @@ func Run(ctx context.Context, args []string, e Env) int {
 		err = runAct(ctx, "resolve", "resolve", args, e)
 	case "send":
 		err = runSend(ctx, args, e)
+	case "attach":
+		err = runAttach(ctx, args, e)
 	case "export":
 		err = runExport(ctx, args, e)
 	case "replay":
@@ -139,6 +142,15 @@ func runServer(ctx context.Context, args []string, e Env, console bool) error {
 		logTo = e.Stderr
 	}
 	app, err := OpenApp(ctx, c, logTo)
+	var inUse *DataDirInUseError
+	if errors.As(err, &inUse) && console && e.Interactive {
+		// Another klaxon has this data directory: if it answers at
+		// --listen, offer its console instead of failing.
+		client := remote.New(baseURL(c.Listen), readAPIToken(c))
+		if _, herr := client.Health(ctx); herr == nil && offerAttach(e.Stdin, e.Stdout, client.Base()) {
+			return attach(ctx, client, e)
+		}
+	}
 	if err != nil {
 		return err
 	}
