@@ -17,7 +17,9 @@ import (
 
 	"klaxon/incidents"
 	"klaxon/receiver"
+	"klaxon/sshconsole"
 	"klaxon/storage"
+	"klaxon/tui"
 )
 
 // ShutdownGrace is how long a stop waits for requests in flight.
@@ -40,6 +42,8 @@ type App struct {
 	logFile  *os.File
 	listener net.Listener
 	http     *http.Server
+	ssh      *sshconsole.Server
+	sshLn    net.Listener
 }
 
 // OpenApp locks the data directory, opens the database, makes the default
@@ -109,6 +113,12 @@ func OpenApp(ctx context.Context, c Config, logTo io.Writer) (*App, error) {
 	})
 	a.http = a.Receiver.HTTPServer(c.Listen, a.Log)
 	a.listener = receiver.LimitListener(a.listener, maxConnections)
+	if c.SSHAddr != "" {
+		if err := a.openSSH(); err != nil {
+			a.Close()
+			return nil, err
+		}
+	}
 	if !isLoopback(a.listener.Addr()) && c.TLSCert == "" {
 		a.Warning = "listening beyond loopback without TLS (" + a.listener.Addr().String() + "): tokens cross the network in clear; pass --tls-cert and --tls-key"
 		a.Log.Warn(a.Warning)
@@ -135,6 +145,33 @@ func (a *App) openLog(logTo io.Writer) error {
 	return nil
 }
 
+// openSSH binds the SSH console's address (see sshconsole).
+func (a *App) openSSH() error {
+	srv, err := sshconsole.New(a.Service, sshconsole.Options{
+		Addr:           a.Config.SSHAddr,
+		HostKeyPath:    filepath.Join(a.Config.DataDir, "ssh_host_ed25519"),
+		AuthorizedKeys: a.Config.AuthorizedKeys,
+		Console:        tui.Options{WebhookURL: a.WebhookURL(), Bell: !a.Config.NoBell},
+		Logger:         a.Log,
+	})
+	if err != nil {
+		return err
+	}
+	if a.sshLn, err = net.Listen("tcp", a.Config.SSHAddr); err != nil {
+		return fmt.Errorf("--ssh: listen on %s: %w", a.Config.SSHAddr, err)
+	}
+	a.ssh = srv
+	return nil
+}
+
+// SSHAddr is where the SSH console listens ("" when it does not).
+func (a *App) SSHAddr() string {
+	if a.sshLn == nil {
+		return ""
+	}
+	return a.sshLn.Addr().String()
+}
+
 // WebhookURL is the default integration's webhook URL.
 func (a *App) WebhookURL() string {
 	if a.Default == nil {
@@ -155,6 +192,14 @@ func (a *App) Serve(ctx context.Context) error {
 		errc <- a.http.Serve(a.listener)
 	}()
 	go a.pruneEvery(ctx, 10*time.Minute)
+	if a.ssh != nil {
+		go func() {
+			if err := a.ssh.Serve(a.sshLn); err != nil {
+				errc <- err
+			}
+		}()
+		a.Log.Info("klaxon console over ssh", "addr", a.sshLn.Addr().String())
+	}
 	a.Log.Info("klaxon receiving", "addr", a.listener.Addr().String())
 	select {
 	case err := <-errc:
@@ -163,6 +208,9 @@ func (a *App) Serve(ctx context.Context) error {
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), ShutdownGrace)
 	defer cancel()
+	if a.ssh != nil {
+		_ = a.ssh.Shutdown(sctx)
+	}
 	err := a.http.Shutdown(sctx)
 	a.Log.Info("klaxon stopped receiving", "error", err)
 	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
@@ -193,6 +241,9 @@ func (a *App) pruneEvery(ctx context.Context, every time.Duration) {
 // directory.
 func (a *App) Close() error {
 	var errs []error
+	if a.sshLn != nil && a.ssh == nil {
+		a.sshLn.Close()
+	}
 	if a.DB != nil {
 		errs = append(errs, a.DB.Close())
 		a.DB = nil

@@ -32,6 +32,8 @@ type Config struct {
 	TLSCert        string
 	TLSKey         string
 	Retention      storage.Retention
+	SSHAddr        string
+	AuthorizedKeys string
 }
 
 // env reads KLAXON_<NAME>.
@@ -77,6 +79,8 @@ func serverFlags(fs *flag.FlagSet, c *Config) {
 	fs.Float64Var(&c.RateLimit, "rate-limit", rate, "most events a second `N` one integration may send before klaxon answers 429; 0 is no limit (KLAXON_RATE_LIMIT)")
 	fs.StringVar(&c.TLSCert, "tls-cert", env("TLS_CERT", ""), "serve HTTPS with this certificate `FILE` (with --tls-key) (KLAXON_TLS_CERT)")
 	fs.StringVar(&c.TLSKey, "tls-key", env("TLS_KEY", ""), "the certificate's private key `FILE` (KLAXON_TLS_KEY)")
+	fs.StringVar(&c.SSHAddr, "ssh", env("SSH", ""), "also serve the console over SSH on `ADDR` (e.g. 127.0.0.1:2222), with --authorized-keys (KLAXON_SSH)")
+	fs.StringVar(&c.AuthorizedKeys, "authorized-keys", env("AUTHORIZED_KEYS", ""), "the authorized_keys `FILE` of who may open the SSH console; no other key gets in (KLAXON_AUTHORIZED_KEYS)")
 	d := storage.DefaultRetention
 	fs.DurationVar(&c.Retention.ResolvedFor, "keep-resolved", envDuration("KEEP_RESOLVED", d.ResolvedFor), "keep resolved incidents this long after they resolved; 0 keeps them (KLAXON_KEEP_RESOLVED)")
 	keepCount, _ := strconv.Atoi(env("KEEP_RESOLVED_COUNT", strconv.Itoa(d.ResolvedCount)))
