@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"klaxon/incidents"
+	"klaxon/metrics"
 	"klaxon/receiver"
 	"klaxon/sshconsole"
 	"klaxon/storage"
@@ -37,6 +38,7 @@ type App struct {
 	APIToken string
 	Default  *incidents.Integration // the default integration, when one was made or found
 	Warning  string                 // something the person starting klaxon must read
+	Metrics  *metrics.Metrics
 
 	lock     *os.File
 	logFile  *os.File
@@ -108,8 +110,10 @@ func OpenApp(ctx context.Context, c Config, logTo io.Writer) (*App, error) {
 	if c.TLSCert != "" {
 		a.BaseURL = "https" + strings.TrimPrefix(a.BaseURL, "http")
 	}
+	a.Metrics = metrics.New(a.DB, a.Log)
 	a.Receiver = receiver.New(a.Service, receiver.Options{
 		BaseURL: a.BaseURL, APIToken: a.APIToken, AcceptAnyToken: c.AcceptAnyToken, Logger: a.Log, RateLimit: c.RateLimit,
+		Observer: a.Metrics, Metrics: a.Metrics.Handler(),
 	})
 	a.http = a.Receiver.HTTPServer(c.Listen, a.Log)
 	a.listener = receiver.LimitListener(a.listener, maxConnections)

@@ -63,6 +63,15 @@ type Options struct {
 	// MaxInFlight bounds the push-events requests handled at once; beyond it
 	// klaxon answers 503 at once. Default 1024.
 	MaxInFlight int
+	// Observer hears of every push-events request once it is answered (metrics).
+	Observer Observer
+	// Metrics, when set, is served at /metrics without authentication.
+	Metrics http.Handler
+}
+
+// Observer hears how each push-events request ended.
+type Observer interface {
+	ObserveEvent(integration, outcome string, status int, took time.Duration)
 }
 
 // Server serves push-events and the API.
@@ -102,14 +111,18 @@ func New(svc Service, opts Options) *Server {
 // that no sender follows and the journal never sees).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
-	if strings.HasPrefix(p, "/api/") || p == "/healthz" {
+	if strings.HasPrefix(p, "/api/") || p == "/healthz" || (p == "/metrics" && s.opts.Metrics != nil) {
 		s.mux.ServeHTTP(w, r)
 		return
 	}
 	select {
 	case s.inFlight <- struct{}{}:
 		defer func() { <-s.inFlight }()
-		s.handleWebhookPath(w, r)
+		start := time.Now()
+		req := s.handleWebhookPath(w, r)
+		if s.opts.Observer != nil {
+			s.opts.Observer.ObserveEvent(req.Integration, string(req.Outcome), req.Status, time.Since(start))
+		}
 	default:
 		// Too much at once: refuse cheaply rather than queue without bound.
 		w.Header().Set("Retry-After", "1")
@@ -146,6 +159,9 @@ func (s *Server) routes() {
 		writeJSON(w, 200, map[string]any{"ok": true})
 	})
 	s.mux.Handle("/api/v1/", s.requireToken(s.apiRoutes()))
+	if s.opts.Metrics != nil {
+		s.mux.Handle("GET /metrics", s.opts.Metrics)
+	}
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, 404, "no such API route; the API lives under /api/v1/")
 	})
@@ -167,7 +183,7 @@ func (s *Server) requireToken(next http.Handler) http.Handler {
 
 // handleWebhookPath takes /<token>/push-events and refuses every other path
 // with a hint, journaling each request either way.
-func (s *Server) handleWebhookPath(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleWebhookPath(w http.ResponseWriter, r *http.Request) *incidents.Request {
 	ctx := r.Context()
 	req := &incidents.Request{
 		At:      s.svc.Now(),
@@ -182,12 +198,12 @@ func (s *Server) handleWebhookPath(w http.ResponseWriter, r *http.Request) {
 		integ, err = s.svc.IntegrationByToken(ctx, token)
 		if err != nil {
 			s.finish(w, req, r, s.storageRefusal(err))
-			return
+			return req
 		}
 		if integ == nil && s.opts.AcceptAnyToken && isPush && plausibleToken(token) {
 			if integ, err = s.svc.AdoptToken(ctx, token); err != nil {
 				s.finish(w, req, r, s.storageRefusal(err))
-				return
+				return req
 			}
 		}
 	}
@@ -218,21 +234,22 @@ func (s *Server) handleWebhookPath(w http.ResponseWriter, r *http.Request) {
 		if ok, wait := s.limiter.allow(integ.ID); !ok {
 			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 			s.finish(w, req, r, refuse(429, "integration %q is over its rate limit of %g events a second; send again in %s", integ.Name, s.opts.RateLimit, wait.Round(time.Millisecond)))
-			return
+			return req
 		}
 		ev, err := parseEvent(integ.Kind, r.Header.Get("Content-Type"), body)
 		if err != nil {
 			s.finish(w, req, r, err)
-			return
+			return req
 		}
 		res, err := s.svc.Ingest(ctx, integ, ev, req)
 		if err != nil {
 			s.finish(w, req, r, s.storageRefusal(err))
-			return
+			return req
 		}
 		writeRaw(w, 200, req.Response)
 		_ = res
 	}
+	return req
 }
 
 // finish answers a refusal and journals it.
