@@ -17,6 +17,7 @@ import (
 
 	"klaxon/incidents"
 	"klaxon/metrics"
+	"klaxon/notify"
 	"klaxon/receiver"
 	"klaxon/sshconsole"
 	"klaxon/storage"
@@ -39,6 +40,8 @@ type App struct {
 	Default  *incidents.Integration // the default integration, when one was made or found
 	Warning  string                 // something the person starting klaxon must read
 	Metrics  *metrics.Metrics
+	// Alert, when set before Serve, hears each alert and re-alert (the console's bell).
+	Alert func(in *incidents.Incident, reason string)
 
 	lock     *os.File
 	logFile  *os.File
@@ -196,6 +199,15 @@ func (a *App) Serve(ctx context.Context) error {
 		errc <- a.http.Serve(a.listener)
 	}()
 	go a.pruneEvery(ctx, 10*time.Minute)
+	notifier := notify.New(a.Service, notify.Options{
+		Command: a.Config.OnTrigger, Realert: a.Config.Realert, Alert: a.Alert, Logger: a.Log,
+	})
+	notified := make(chan struct{})
+	go func() {
+		defer close(notified)
+		notifier.Run(ctx, 15*time.Second)
+	}()
+	defer func() { <-notified }()
 	if a.ssh != nil {
 		go func() {
 			if err := a.ssh.Serve(a.sshLn); err != nil {

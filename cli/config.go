@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"klaxon/incidents"
 	"klaxon/storage"
 )
 
@@ -34,6 +35,47 @@ type Config struct {
 	Retention      storage.Retention
 	SSHAddr        string
 	AuthorizedKeys string
+	OnTrigger      string
+	Realert        realertFlag
+}
+
+// realertFlag reads --realert sev1=5m,sev2=15m,none=1h (off: "off").
+type realertFlag map[incidents.Severity]time.Duration
+
+func (r *realertFlag) String() string {
+	var parts []string
+	for _, sev := range append(incidents.Severities, incidents.NoSeverity) {
+		if d, ok := (*r)[sev]; ok && d > 0 {
+			name := string(sev)
+			if sev == incidents.NoSeverity {
+				name = "none"
+			}
+			parts = append(parts, name+"="+d.String())
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
+func (r *realertFlag) Set(v string) error {
+	m := realertFlag{}
+	if v != "off" && v != "" {
+		for _, part := range strings.Split(v, ",") {
+			name, dur, ok := strings.Cut(strings.TrimSpace(part), "=")
+			d, err := time.ParseDuration(dur)
+			if !ok || err != nil || d < 0 {
+				return fmt.Errorf("%q is not SEVERITY=DURATION (such as sev1=5m)", part)
+			}
+			sev := incidents.NoSeverity
+			if name != "none" {
+				if sev, err = incidents.ParseSeverity(name); err != nil || sev == incidents.NoSeverity {
+					return fmt.Errorf("%q: severity is sev1, sev2, sev3 or none", part)
+				}
+			}
+			m[sev] = d
+		}
+	}
+	*r = m
+	return nil
 }
 
 // env reads KLAXON_<NAME>.
@@ -81,6 +123,10 @@ func serverFlags(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.TLSKey, "tls-key", env("TLS_KEY", ""), "the certificate's private key `FILE` (KLAXON_TLS_KEY)")
 	fs.StringVar(&c.SSHAddr, "ssh", env("SSH", ""), "also serve the console over SSH on `ADDR` (e.g. 127.0.0.1:2222), with --authorized-keys (KLAXON_SSH)")
 	fs.StringVar(&c.AuthorizedKeys, "authorized-keys", env("AUTHORIZED_KEYS", ""), "the authorized_keys `FILE` of who may open the SSH console; no other key gets in (KLAXON_AUTHORIZED_KEYS)")
+	fs.StringVar(&c.OnTrigger, "on-trigger", env("ON_TRIGGER", ""), "run `COMMAND` (through sh -c) with the incident as JSON on stdin when an incident is created or re-alerts (KLAXON_ON_TRIGGER)")
+	c.Realert = realertFlag{}
+	_ = c.Realert.Set(env("REALERT", "sev1=5m,sev2=15m"))
+	fs.Var(&c.Realert, "realert", "alert again while an incident stays triggered and unacknowledged, every `SEV=DURATION,…` (sev1, sev2, sev3, none; off for never) (KLAXON_REALERT)")
 	d := storage.DefaultRetention
 	fs.DurationVar(&c.Retention.ResolvedFor, "keep-resolved", envDuration("KEEP_RESOLVED", d.ResolvedFor), "keep resolved incidents this long after they resolved; 0 keeps them (KLAXON_KEEP_RESOLVED)")
 	keepCount, _ := strconv.Atoi(env("KEEP_RESOLVED_COUNT", strconv.Itoa(d.ResolvedCount)))

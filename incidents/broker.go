@@ -7,9 +7,12 @@ import "sync"
 // reload from storage.
 type Change struct {
 	Incident *Incident `json:"incident,omitempty"`
-	Request  *Request  `json:"request,omitempty"`
-	Health   *Health   `json:"health,omitempty"` // storage started or stopped taking writes
-	Resync   bool      `json:"resync,omitempty"`
+	// Outcome is what a webhook event did to Incident (created, suppressed,
+	// resolved); empty for a person's or a timer's action.
+	Outcome Outcome  `json:"outcome,omitempty"`
+	Request *Request `json:"request,omitempty"`
+	Health  *Health  `json:"health,omitempty"` // storage started or stopped taking writes
+	Resync  bool     `json:"resync,omitempty"`
 }
 
 // SubscriberBuffer is how many changes a subscriber may have queued before it

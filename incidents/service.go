@@ -66,7 +66,7 @@ func (s *Service) Ingest(ctx context.Context, integ *Integration, ev Event, req 
 		return res, err
 	}
 	if res.Incident != nil {
-		s.broker.Publish(Change{Incident: res.Incident})
+		s.broker.Publish(Change{Incident: res.Incident, Outcome: res.Outcome})
 	}
 	s.broker.Publish(Change{Request: req})
 	return res, nil

@@ -1,0 +1,188 @@
+// Package notify pages people beyond the console: it runs a command (for
+// notify-send, a phone bridge, a script) with the incident as JSON on stdin
+// when an incident is created, and again every so often while it stays
+// triggered and unacknowledged (re-alerting).
+package notify
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"os/exec"
+	"strconv"
+	"sync"
+	"time"
+
+	"klaxon/incidents"
+)
+
+// Source is what the notifier reads: changes, and the triggered incidents.
+type Source interface {
+	Subscribe() (<-chan incidents.Change, func())
+	ListIncidents(ctx context.Context, f incidents.Filter) (incidents.Page[*incidents.Incident], error)
+}
+
+// Options configure a Notifier.
+type Options struct {
+	// Command is run through sh -c with the incident's JSON on stdin and
+	// KLAXON_REASON (created or realert), KLAXON_INCIDENT, KLAXON_SEVERITY
+	// and KLAXON_TITLE in its environment. Empty: no command.
+	Command string
+	// Realert is how often a triggered, unacknowledged incident alerts again,
+	// by severity (NoSeverity for none). A missing or zero entry never
+	// re-alerts.
+	Realert map[incidents.Severity]time.Duration
+	// Alert, when set, is called for each alert as well (the console's bell).
+	Alert func(in *incidents.Incident, reason string)
+	// Timeout bounds one run of Command. Default 30 s.
+	Timeout time.Duration
+	Logger  *slog.Logger
+	Now     func() time.Time
+}
+
+// Notifier runs alerts. Run it with Run; it stops when its context ends.
+type Notifier struct {
+	src  Source
+	opts Options
+
+	mu        sync.Mutex
+	lastAlert map[int64]time.Time // triggered incidents: when they last alerted
+	running   sync.WaitGroup
+}
+
+// New returns a notifier over src.
+func New(src Source, o Options) *Notifier {
+	if o.Timeout <= 0 {
+		o.Timeout = 30 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Notifier{src: src, opts: o, lastAlert: map[int64]time.Time{}}
+}
+
+// Run alerts on new incidents and re-alerts on old ones until ctx ends, then
+// waits for commands still running.
+func (n *Notifier) Run(ctx context.Context, tick time.Duration) {
+	changes, cancel := n.src.Subscribe()
+	defer cancel()
+	defer n.running.Wait()
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case c, ok := <-changes:
+			if !ok {
+				return
+			}
+			n.heard(ctx, c)
+		case <-t.C:
+			n.Realert(ctx)
+		}
+	}
+}
+
+// heard alerts for an incident that a webhook just created.
+func (n *Notifier) heard(ctx context.Context, c incidents.Change) {
+	in := c.Incident
+	if in == nil {
+		return
+	}
+	n.mu.Lock()
+	_, known := n.lastAlert[in.ID]
+	if !in.Status.Open() || in.Status == incidents.Acknowledged {
+		delete(n.lastAlert, in.ID)
+	} else if c.Outcome == incidents.Created && !known {
+		n.lastAlert[in.ID] = n.opts.Now()
+		n.mu.Unlock()
+		n.alert(ctx, in, "created")
+		return
+	}
+	n.mu.Unlock()
+}
+
+// Realert alerts again for every triggered, unacknowledged incident whose
+// severity's interval has passed since it last alerted.
+func (n *Notifier) Realert(ctx context.Context) {
+	if len(n.opts.Realert) == 0 {
+		return
+	}
+	now := n.opts.Now()
+	f := incidents.Filter{Status: string(incidents.Triggered), Limit: 1000}
+	seen := map[int64]bool{}
+	for {
+		page, err := n.src.ListIncidents(ctx, f)
+		if err != nil {
+			n.opts.Logger.Warn("re-alert: list triggered incidents", "error", err)
+			return
+		}
+		for _, in := range page.Items {
+			seen[in.ID] = true
+			every := n.opts.Realert[in.Severity]
+			if every <= 0 {
+				continue
+			}
+			n.mu.Lock()
+			last, ok := n.lastAlert[in.ID]
+			if !ok {
+				last = in.FirstSeen
+			}
+			due := now.Sub(last) >= every
+			if due {
+				n.lastAlert[in.ID] = now
+			}
+			n.mu.Unlock()
+			if due {
+				n.alert(ctx, in, "realert")
+			}
+		}
+		if page.NextCursor == "" {
+			break
+		}
+		f.Cursor = page.NextCursor
+	}
+	n.mu.Lock()
+	for id := range n.lastAlert {
+		if !seen[id] {
+			delete(n.lastAlert, id)
+		}
+	}
+	n.mu.Unlock()
+}
+
+func (n *Notifier) alert(ctx context.Context, in *incidents.Incident, reason string) {
+	if n.opts.Alert != nil {
+		n.opts.Alert(in, reason)
+	}
+	if n.opts.Command == "" {
+		return
+	}
+	body, err := json.Marshal(in)
+	if err != nil {
+		return
+	}
+	n.running.Add(1)
+	go func() {
+		defer n.running.Done()
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), n.opts.Timeout)
+		defer cancel()
+		cmd := exec.CommandContext(cctx, "sh", "-c", n.opts.Command)
+		cmd.Stdin = bytes.NewReader(body)
+		cmd.Env = append(cmd.Environ(),
+			"KLAXON_REASON="+reason,
+			"KLAXON_INCIDENT="+strconv.FormatInt(in.ID, 10),
+			"KLAXON_SEVERITY="+string(in.Severity),
+			"KLAXON_TITLE="+in.Title,
+		)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			n.opts.Logger.Warn("--on-trigger command failed", "incident", in.ID, "reason", reason, "error", err, "output", string(out))
+		}
+	}()
+}

@@ -1,0 +1,106 @@
+package notify
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"klaxon/incidents"
+	"klaxon/storage"
+)
+
+func TestCommandOnTriggerAndRealert(t *testing.T) {
+	dir := t.TempDir()
+	db, err := storage.Open(context.Background(), filepath.Join(dir, "k.db"), storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	svc := incidents.NewService(db, nil)
+	integ, _ := svc.CreateIntegration(context.Background(), "default", "", "", incidents.KindWebhook)
+	ingest := func(title string, sev incidents.Severity) *incidents.Incident {
+		res, err := svc.Ingest(context.Background(), integ, incidents.Event{Key: title, Title: title, Severity: sev, Action: incidents.Trigger},
+			&incidents.Request{At: time.Now(), Method: "POST", Path: "/default/push-events"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Incident
+	}
+
+	out := filepath.Join(dir, "alerts")
+	os.Mkdir(out, 0o700)
+	var (
+		mu     sync.Mutex
+		now    = time.Now()
+		alerts []string
+	)
+	n := New(svc, Options{
+		// Each run writes its stdin to a file named after the reason and incident.
+		Command: `cat > "` + out + `/$KLAXON_REASON-$KLAXON_INCIDENT.json"`,
+		Realert: map[incidents.Severity]time.Duration{incidents.Sev1: 5 * time.Minute},
+		Alert: func(in *incidents.Incident, reason string) {
+			mu.Lock()
+			alerts = append(alerts, reason+":"+in.Title)
+			mu.Unlock()
+		},
+		Now: func() time.Time { mu.Lock(); defer mu.Unlock(); return now },
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { n.Run(ctx, time.Hour); close(done) }()
+	time.Sleep(50 * time.Millisecond) // subscribed
+
+	page := ingest("db down", incidents.Sev1)
+	ingest("db down", incidents.Sev1) // a repeat does not alert again
+	calm := ingest("cron late", incidents.Sev3)
+	waitFor(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(alerts) >= 2 })
+
+	// Five minutes on: only the sev1 re-alerts; after an ack nothing does.
+	mu.Lock()
+	now = now.Add(6 * time.Minute)
+	mu.Unlock()
+	n.Realert(context.Background())
+	svc.Acknowledge(context.Background(), page.ID, incidents.ByConsole)
+	mu.Lock()
+	now = now.Add(6 * time.Minute)
+	mu.Unlock()
+	n.Realert(context.Background())
+	cancel()
+	<-done
+
+	mu.Lock()
+	got := strings.Join(alerts, ",")
+	mu.Unlock()
+	if got != "created:db down,created:cron late,realert:db down" {
+		t.Fatalf("alerts = %s", got)
+	}
+	var in incidents.Incident
+	b, err := os.ReadFile(filepath.Join(out, "created-1.json"))
+	if err != nil || json.Unmarshal(b, &in) != nil || in.Title != "db down" || in.Severity != incidents.Sev1 {
+		t.Fatalf("command's stdin: %q %v", b, err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "realert-1.json")); err != nil {
+		t.Fatal("no re-alert run")
+	}
+	if _, err := os.Stat(filepath.Join(out, "created-"+itoa(calm.ID)+".json")); err != nil {
+		t.Fatal("no run for the sev3")
+	}
+}
+
+func itoa(i int64) string { b, _ := json.Marshal(i); return string(b) }
+
+func waitFor(t *testing.T, ok func() bool) {
+	t.Helper()
+	for i := 0; i < 200; i++ {
+		if ok() {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("timed out")
+}
