@@ -628,12 +628,42 @@ func (m *Model) actionKey(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	}
 	a.By = incidents.ByConsole
+	m.applyLocally(ids, a)
 	if a.Kind == incidents.EntryAcknowledged || a.Kind == incidents.EntryUnacknowledged || a.Kind == incidents.EntryResolved {
 		if m.detail.kind == detailNone {
 			clear(m.marks) // done with them; severity and priority keep them to cycle again
 		}
 	}
 	return actCmd(m.src, verb, ids, a)
+}
+
+// applyLocally shows an action on the rows at once, by the domain's own
+// rules, so that pressing s twice quickly cycles twice. The reload that
+// follows the action replaces these copies with what was stored.
+func (m *Model) applyLocally(ids []int64, a incidents.PersonAction) {
+	want := map[int64]bool{}
+	for _, id := range ids {
+		want[id] = true
+	}
+	now := m.now()
+	update := func(in *incidents.Incident) *incidents.Incident {
+		cp := *in
+		if _, err := incidents.ApplyAction(&cp, a, now); err != nil {
+			return in
+		}
+		return &cp
+	}
+	for _, w := range []*window[*incidents.Incident]{&m.open, &m.resolved} {
+		for i, in := range w.items {
+			if want[in.ID] {
+				w.items[i] = update(in)
+			}
+		}
+	}
+	if m.detail.in != nil && want[m.detail.in.ID] {
+		m.detail.in = update(m.detail.in)
+		m.detail.setContent(incidentPage(m.styles, m.detail.in), true)
+	}
 }
 
 var (

@@ -262,6 +262,8 @@ func (w *window[T]) apply(msg windowMsg[T], height int) bool {
 	return true
 }
 
+// flatten lays the chunks' rows out in one slice, a copy, so rows can be
+// changed on screen without touching what was read.
 func (w *window[T]) flatten() {
 	n := 0
 	for _, c := range w.chunks {
