@@ -34,6 +34,13 @@ func (s *subscription) open(src Source) bool {
 	return true
 }
 
+// ended reports whether the console ended the subscription itself.
+func (s *subscription) ended() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
 // close ends the subscription; it may be called any number of times.
 func (s *subscription) close() {
 	s.mu.Lock()
@@ -68,12 +75,12 @@ const maxDrain = 8192
 // changesMsg is every change that was queued when the console looked: a
 // burst of 10,000 webhooks costs a few of these, not 10,000 redraws.
 type changesMsg struct {
-	n         int                  // changes in this message
-	incidents map[int64]bool       // incidents that changed
+	n         int                   // changes in this message
+	incidents map[int64]bool        // incidents that changed
 	created   []*incidents.Incident // incidents as they were first heard of, when that looked like their creation
-	requests  int                  // new request journal entries
-	resync    bool                 // the subscriber fell behind: reload everything
-	closed    bool                 // the Source ended the subscription
+	requests  int                   // new request journal entries
+	resync    bool                  // the subscriber fell behind: reload everything
+	closed    bool                  // the Source ended the subscription
 }
 
 // createdLike reports whether in looks as an incident does in the change
@@ -141,9 +148,9 @@ func loadWindowCmd[T any](v viewID, gen int, fetch fetcher[T], req loadReq) tea.
 
 // counts are the numbers in the header and on the tabs.
 type counts struct {
-	sev       [4]int // open incidents by severity: sev1, sev2, sev3, none
-	open      int    // open incidents the filter selects
-	resolved  int    // resolved incidents the filter selects
+	sev      [4]int // open incidents by severity: sev1, sev2, sev3, none
+	open     int    // open incidents the filter selects
+	resolved int    // resolved incidents the filter selects
 	suppressed,
 	requests int
 	suppressedMore, // the count is a lower bound

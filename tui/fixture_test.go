@@ -68,13 +68,13 @@ func (f *fixture) liveFrom() {
 
 // event describes a webhook event for the fixture to ingest.
 type event struct {
-	title    string
-	sev      incidents.Severity
-	prio     incidents.Priority
-	details  string // JSON; empty for none
-	resolve  bool
-	integ    *incidents.Integration
-	untimed  bool // do not move the fixture's ingest time
+	title   string
+	sev     incidents.Severity
+	prio    incidents.Priority
+	details string // JSON; empty for none
+	resolve bool
+	integ   *incidents.Integration
+	untimed bool // do not move the fixture's ingest time
 }
 
 // ingest sends ev through the Service as the receiver would.
@@ -223,18 +223,26 @@ func (d *driver) until(what string, cond func(m *Model) bool) {
 	}
 }
 
+// loaded reports whether no load is in flight.
+func (m *Model) loadedAll() bool {
+	for v := viewOpen; v < viewCount; v++ {
+		if m.list(v).state().loading {
+			return false
+		}
+	}
+	return !m.countsLoading && !m.detail.loading
+}
+
+// settleLoads handles messages until no load is in flight.
+func (d *driver) settleLoads() {
+	d.t.Helper()
+	d.until("loads to finish", (*Model).loadedAll)
+}
+
 // settle handles messages until no load is in flight and nothing is queued.
 func (d *driver) settle() {
 	d.t.Helper()
-	quiet := func() bool {
-		m := &d.m
-		for v := viewOpen; v < viewCount; v++ {
-			if m.list(v).state().loading {
-				return false
-			}
-		}
-		return !m.countsLoading && !m.detail.loading
-	}
+	quiet := func() bool { return d.m.loadedAll() }
 	for {
 		d.until("loads to finish", func(*Model) bool { return quiet() })
 		select {

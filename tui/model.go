@@ -243,7 +243,7 @@ func (m *Model) incidentList(v viewID) *window[*incidents.Incident] {
 // load starts reading req into view v's window.
 func (m *Model) load(v viewID, req loadReq) tea.Cmd {
 	st := m.list(v).state()
-	st.loading, st.stale = true, false
+	st.loading, st.stale, st.since = true, false, m.now()
 	src, query := m.src, m.query
 	switch v {
 	case viewSuppressed:
@@ -293,6 +293,9 @@ func (m *Model) refreshCounts() tea.Cmd {
 // handleChanges reacts to what the Source reports, and listens again.
 func (m *Model) handleChanges(msg changesMsg) tea.Cmd {
 	if msg.closed {
+		if m.sub.ended() {
+			return nil // the console ended it: it is quitting
+		}
 		m.live = false
 		m.setError("live updates stopped; press a view key (1-4) to reload")
 	}

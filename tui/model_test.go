@@ -418,7 +418,7 @@ func TestPagingThroughALongList(t *testing.T) {
 	// Page down: the window grows ahead of the selection, and slides.
 	for i := 0; i < 60; i++ {
 		d.key("pgdown")
-		d.settle()
+		d.settleLoads()
 	}
 	pos := d.m.open.position()
 	if d.m.selectedID() != order[pos].ID {
@@ -439,7 +439,7 @@ func TestPagingThroughALongList(t *testing.T) {
 	// Walking up from the end slides the window back.
 	for i := 0; i < 40; i++ {
 		d.key("pgup")
-		d.settle()
+		d.settleLoads()
 	}
 	pos = d.m.open.position()
 	if d.m.selectedID() != order[pos].ID {
@@ -538,8 +538,27 @@ func TestQuitEndsTheSubscription(t *testing.T) {
 	f := newFixture(t)
 	d := drive(t, New(f.svc, f.options()), 80, 24)
 	d.key("q")
-	d.until("the end of the subscription", func(m *Model) bool { return !m.live })
-	if !d.m.sub.closed {
+	if !d.m.sub.ended() {
 		t.Fatal("q did not close the subscription")
+	}
+	d.settle()
+	if d.m.statusErr {
+		t.Fatalf("quitting reported an error: %q", d.m.status)
+	}
+}
+
+func TestLiveUpdatesStoppingIsShown(t *testing.T) {
+	f := newFixture(t)
+	d := drive(t, New(f.svc, f.options()), 80, 24)
+	d.send(changesMsg{closed: true})
+	if d.m.live || !d.m.statusErr || !screenHas(&d.m, "not live") {
+		t.Fatalf("a subscription the source ended is not shown:\n%s", d.m.View())
+	}
+	// A view key reads again.
+	x := f.ingest(event{title: "while deaf", sev: incidents.Sev1})
+	d.key("1")
+	d.settle()
+	if !d.m.hasOpen(x.ID) {
+		t.Fatal("a view key did not reload")
 	}
 }

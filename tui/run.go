@@ -9,8 +9,7 @@ import (
 
 // Run runs the console on the alternate screen until q or ctrl+c, or until
 // ctx is done (then it quits as if q was pressed and returns nil). progOpts
-// go to tea.NewProgram after the console's own (an SSH session passes its
-// input and output).
+// go to tea.NewProgram after the console's own.
 func Run(ctx context.Context, src Source, opts Options, progOpts ...tea.ProgramOption) error {
 	if opts.Renderer == nil {
 		opts.Renderer = lipgloss.DefaultRenderer()
@@ -18,9 +17,8 @@ func Run(ctx context.Context, src Source, opts Options, progOpts ...tea.ProgramO
 	// Settle the colour profile (it reads the environment) before the
 	// program owns the terminal.
 	opts.Renderer.ColorProfile()
-	m := New(src, opts)
-	defer m.sub.close()
-	p := tea.NewProgram(m, append([]tea.ProgramOption{tea.WithAltScreen()}, progOpts...)...)
+	p, done := NewProgram(src, opts, progOpts...)
+	defer done()
 	stop := context.AfterFunc(ctx, p.Quit)
 	defer stop()
 	_, err := p.Run()

@@ -455,6 +455,10 @@ func (m *Model) detailView(height int) []string {
 
 // ---- status line ----
 
+// slowLoad is how long a load runs before the status line says so; a
+// local database answers well before, and a flickering word helps nobody.
+const slowLoad = 500 * time.Millisecond
+
 func (m *Model) statusView() string {
 	st := m.styles
 	var left string
@@ -475,7 +479,7 @@ func (m *Model) statusView() string {
 	}
 	if m.detail.kind == detailNone {
 		w := m.list(m.view)
-		if st := w.state(); st.loading {
+		if st := w.state(); st.loading && m.now().Sub(st.since) >= slowLoad {
 			right = append(right, "loading…")
 		}
 		if w.Len() > 0 {

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"time"
 
 	"klaxon/incidents"
 )
@@ -93,11 +94,12 @@ type window[T any] struct {
 
 // loadState is where a list's loading stands.
 type loadState struct {
-	gen     int  // bumped when a person asks for another part of the list; older replies are ignored
-	loading bool // a load of generation gen is in flight
-	dirty   bool // something changed while loading: read again when it is back
-	stale   bool // changed while not on screen: read again when shown
-	loaded  bool // the first load is back
+	gen     int       // bumped when a person asks for another part of the list; older replies are ignored
+	loading bool      // a load of generation gen is in flight
+	since   time.Time // when it started
+	dirty   bool      // something changed while loading: read again when it is back
+	stale   bool      // changed while not on screen: read again when shown
+	loaded  bool      // the first load is back
 	err     error
 }
 
