@@ -177,15 +177,27 @@ func countCmd(src Source, gen int, query string) tea.Cmd {
 			errs = append(errs, err)
 			return n
 		}
-		for i, sev := range []incidents.Severity{incidents.Sev1, incidents.Sev2, incidents.Sev3, incidents.NoSeverity} {
-			c.sev[i] = count(incidents.Filter{Status: "open", Severity: &sev})
+		tallied := false
+		if t, ok := src.(IncidentTallier); ok {
+			if tally, err := t.TallyIncidents(ctx); err == nil {
+				for i, sev := range severityCycle {
+					c.sev[i] = tally.Open[sev]
+				}
+				c.open, c.resolved, tallied = tally.OpenTotal(), tally.Resolved, true
+			}
 		}
-		if query == "" {
+		if !tallied {
+			for i, sev := range severityCycle {
+				c.sev[i] = count(incidents.Filter{Status: "open", Severity: &sev})
+			}
 			c.open = c.sev[0] + c.sev[1] + c.sev[2] + c.sev[3]
-		} else {
-			c.open = count(incidents.Filter{Status: "open", Query: query})
+			c.resolved = count(incidents.Filter{Status: string(incidents.Resolved)})
 		}
-		c.resolved = count(incidents.Filter{Status: string(incidents.Resolved), Query: query})
+		if query != "" {
+			// The tabs count what the filter selects; the header stays whole.
+			c.open = count(incidents.Filter{Status: "open", Query: query})
+			c.resolved = count(incidents.Filter{Status: string(incidents.Resolved), Query: query})
+		}
 		exact := false
 		if jc, ok := src.(JournalCounter); ok {
 			ns, err1 := jc.CountSuppressed(ctx)

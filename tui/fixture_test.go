@@ -129,7 +129,7 @@ func (f *fixture) seed(n int, title func(i int) event) {
 	f.t.Helper()
 	var wg sync.WaitGroup
 	work := make(chan int)
-	for w := 0; w < 16; w++ {
+	for w := 0; w < min(n, 256); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -515,7 +515,8 @@ func (m *Model) applyQuery(q string) tea.Cmd {
 		return nil
 	}
 	m.query = q
-	clear(m.marks) // act only on what can be seen
+	clear(m.marks)                            // act only on what can be seen
+	m.counts.open, m.counts.resolved = -1, -1 // unknown until counted with the filter
 	m.countsGen++
 	m.countsLoading, m.countsDirty = false, false
 	cmds := []tea.Cmd{m.refreshCounts()}

@@ -160,10 +160,15 @@ func (m *Model) countText(v viewID) string {
 	}
 	c := m.counts
 	switch v {
-	case viewOpen:
-		return thousands(c.open)
-	case viewResolved:
-		return thousands(c.resolved)
+	case viewOpen, viewResolved:
+		n := c.open
+		if v == viewResolved {
+			n = c.resolved
+		}
+		if n < 0 {
+			return "…"
+		}
+		return thousands(n)
 	case viewSuppressed:
 		if c.suppressedMore {
 			return thousands(c.suppressed) + "+"
