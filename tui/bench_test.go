@@ -246,3 +246,74 @@ func BenchmarkDetail(b *testing.B) {
 		d.key("esc")
 	}
 }
+
+// BenchmarkChangeToScreen is the time from a webhook's commit (Ingest has
+// returned, the change is published) to the model holding the new incident,
+// ready to draw, with 100,000 incidents in the database.
+func BenchmarkChangeToScreen(b *testing.B) {
+	f := benchFixture(b)
+	d := drive(b, New(f.svc, f.options()), 120, 35)
+	// Arrivals are newer than every seeded incident, so they sort first.
+	f.at.Store(int64(100 * 24 * time.Hour / time.Millisecond))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		d.settle()
+		in := f.ingest(event{title: fmt.Sprintf("bench arrival %d %d", time.Now().UnixNano(), i), sev: incidents.Sev1, prio: "p1"})
+		b.StartTimer()
+		d.until("the arrival", func(m *Model) bool { return m.hasOpen(in.ID) })
+		_ = d.m.View()
+	}
+	b.StopTimer()
+	// Leave the shared database as it was: resolve the arrivals.
+	for _, it := range d.m.open.items {
+		if it.Priority == "p1" && it.Severity == incidents.Sev1 && it.Suppressed == 0 && len(it.Title) > 14 && it.Title[:14] == "bench arrival " {
+			f.svc.Resolve(context.Background(), it.ID, incidents.ByAPI)
+		}
+	}
+}
+
+// BenchmarkStorm10k sends 10,000 webhooks (from 256 senders) at a console
+// and counts what they cost it: messages from the subscription and frames
+// drawn. One op is the whole storm.
+func BenchmarkStorm10k(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		f := newFixture(b)
+		d := drive(b, New(f.svc, f.options()), 120, 35)
+		d.handled = map[string]int{}
+		f.liveFrom()
+		b.StartTimer()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			f.seed(10_000, func(i int) event {
+				return event{title: fmt.Sprintf("storm %d", i%2500), sev: incidents.Sev2, untimed: true}
+			})
+		}()
+		frames := 0
+		for stormDone := false; ; {
+			select {
+			case msg := <-d.msgs:
+				d.send(msg)
+				_ = d.m.View()
+				frames++
+				continue
+			case <-done:
+				stormDone = true
+				done = nil
+			case <-time.After(50 * time.Millisecond):
+			}
+			if stormDone && d.m.loadedAll() && d.m.counts.requests == 10_000 && len(d.msgs) == 0 {
+				break
+			}
+		}
+		b.StopTimer()
+		if d.m.counts.open != 2500 || d.m.counts.suppressed == 0 {
+			b.Fatalf("after the storm: %+v", d.m.counts)
+		}
+		b.ReportMetric(float64(d.handled["tui.changesMsg"]), "change-msgs/storm")
+		b.ReportMetric(float64(frames), "updates/storm")
+		d.m.sub.close()
+	}
+}

@@ -90,8 +90,16 @@ func createdLike(in *incidents.Incident) bool {
 		in.FirstSeen.Equal(in.LastSeen)
 }
 
-// waitForChangesCmd waits for the next change and then takes everything
-// queued behind it. It is re-armed after each message.
+// gather is how long the listener keeps taking changes after the first
+// one before it hands them over: a storm's changes arrive in bursts (one per
+// group commit), and one message per burst instead of one per change keeps
+// a storm to a few dozen redraws a second. It is well inside the 100 ms in
+// which a change must be on screen.
+const gather = 20 * time.Millisecond
+
+// waitForChangesCmd waits for the next change, then takes everything that
+// arrives within gather (and everything queued) into one message. It is
+// re-armed after each message.
 func waitForChangesCmd(sub *subscription) tea.Cmd {
 	return func() tea.Msg {
 		c, ok := <-sub.ch
@@ -116,6 +124,8 @@ func waitForChangesCmd(sub *subscription) tea.Cmd {
 			}
 		}
 		add(c)
+		timer := time.NewTimer(gather)
+		defer timer.Stop()
 		for msg.n < maxDrain {
 			select {
 			case c, ok := <-sub.ch:
@@ -124,7 +134,20 @@ func waitForChangesCmd(sub *subscription) tea.Cmd {
 					return msg
 				}
 				add(c)
-			default:
+			case <-timer.C:
+				// Take what is queued, without waiting any longer.
+				for msg.n < maxDrain {
+					select {
+					case c, ok := <-sub.ch:
+						if !ok {
+							msg.closed = true
+							return msg
+						}
+						add(c)
+					default:
+						return msg
+					}
+				}
 				return msg
 			}
 		}
