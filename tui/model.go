@@ -206,6 +206,9 @@ func receive[T any](m *Model, w *window[T], msg windowMsg[T]) tea.Cmd {
 	if !w.apply(msg, m.listHeight()) {
 		return nil
 	}
+	if msg.req.kind == loadEnd && m.status == readingToEnd {
+		m.status = ""
+	}
 	if w.dirty {
 		w.dirty = false
 		return m.load(msg.view, w.reload())
@@ -429,7 +432,7 @@ func (m *Model) listKey(msg tea.KeyMsg) tea.Cmd {
 			return nil
 		}
 		w.state().gen++ // what is in flight no longer matters
-		m.setStatus("reading to the end of the list…")
+		m.setStatus(readingToEnd)
 		return m.load(m.view, w.toEnd())
 	case key.Matches(msg, m.keys.Detail):
 		return m.openDetail()
@@ -669,6 +672,8 @@ func (m *Model) applyLocally(ids []int64, a incidents.PersonAction) {
 		m.detail.setContent(incidentPage(m.styles, m.detail.in), true)
 	}
 }
+
+const readingToEnd = "reading to the end of the list…"
 
 var (
 	severityCycle = []incidents.Severity{incidents.Sev1, incidents.Sev2, incidents.Sev3, incidents.NoSeverity}

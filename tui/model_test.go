@@ -562,3 +562,22 @@ func TestLiveUpdatesStoppingIsShown(t *testing.T) {
 		t.Fatal("a view key did not reload")
 	}
 }
+
+func TestReadErrorsAreShownNotFatal(t *testing.T) {
+	f := newFixture(t)
+	f.ingest(event{title: "before the disk went away", sev: incidents.Sev1})
+	d := drive(t, New(f.svc, f.options()), 100, 24)
+	f.db.Close() // every read fails from now on
+	d.send(changesMsg{n: 1, incidents: map[int64]bool{1: true}})
+	d.settle()
+	if !screenHas(&d.m, "cannot read") || !screenHas(&d.m, "before the disk went away") {
+		t.Fatalf("a failed reload should keep the rows and say why:\n%s", d.m.View())
+	}
+	d.key("a") // acting fails too, and says so
+	d.until("the failure", func(m *Model) bool { return m.statusErr })
+	d.key("enter")
+	d.settle()
+	if !screenHas(&d.m, "✗") {
+		t.Fatalf("a failed detail load is not shown:\n%s", d.m.View())
+	}
+}

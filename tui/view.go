@@ -474,6 +474,8 @@ func (m *Model) statusView() string {
 		left = st.StatusErr.Render("✗ " + oneLine(m.status, max(5, m.width-30)))
 	case m.status != "":
 		left = st.StatusOK.Render(oneLine(m.status, max(5, m.width-30)))
+	case m.loadErr() != nil:
+		left = st.StatusErr.Render("✗ " + oneLine("cannot read: "+incidents.ErrorMessage(m.loadErr()), max(5, m.width-30)))
 	}
 	var right []string
 	if m.query != "" && !m.filtering {
@@ -503,6 +505,17 @@ func (m *Model) statusView() string {
 		return left
 	}
 	return left + strings.Repeat(" ", gap) + r
+}
+
+// loadErr is why the last read for what is on screen failed, if it did.
+func (m *Model) loadErr() error {
+	if m.detail.kind != detailNone {
+		return m.detail.err
+	}
+	if err := m.list(m.view).state().err; err != nil {
+		return err
+	}
+	return m.countsErr
 }
 
 // totalFor is the number of rows view v has, as far as it is known.
