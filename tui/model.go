@@ -356,6 +356,14 @@ func (m *Model) handleChanges(msg changesMsg) tea.Cmd {
 // handleKey routes a key press: the filter line first when it is open, then
 // the detail page when it is shown, then the list.
 func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
+	if msg.Alt && msg.Type == tea.KeyRunes && !msg.Paste {
+		// No binding uses Alt: this is esc followed quickly by a key (a
+		// terminal sends esc as the Alt prefix), e.g. esc then 2 over a slow
+		// link. Take it as the two keys it was.
+		back := m.handleKey(tea.KeyMsg{Type: tea.KeyEsc})
+		msg.Alt = false
+		return tea.Batch(back, m.handleKey(msg))
+	}
 	if m.filtering {
 		return m.filterKey(msg)
 	}
@@ -425,6 +433,7 @@ func (m *Model) listKey(msg tea.KeyMsg) tea.Cmd {
 			w.selectIndex(0, h)
 			return nil
 		}
+		w.unselect()
 		return m.restart(m.view)
 	case key.Matches(msg, m.keys.End):
 		if !w.more() {

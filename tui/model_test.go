@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	tea "github.com/charmbracelet/bubbletea"
+
 	"klaxon/incidents"
 )
 
@@ -111,10 +113,16 @@ func TestFilterByTitleDetailsAndIntegration(t *testing.T) {
 	if d.m.open.Len() != 4 {
 		t.Fatalf("%d open, want 4", d.m.open.Len())
 	}
+	for d.m.selectedID() != byDetails.ID {
+		d.key("j")
+	}
 	d.key("/")
 	d.typeText("disk")
 	d.key("enter")
 	d.settle()
+	if d.m.selectedID() != byDetails.ID {
+		t.Fatalf("the selection left #%d, which the filter keeps", byDetails.ID)
+	}
 	want := []int64{byTitle.ID, byDetails.ID, byInteg.ID}
 	if got := d.m.openIDs(); !slices.Equal(got, want) {
 		t.Fatalf("filtered open = %v, want %v\n%s", got, want, d.m.View())
@@ -579,5 +587,25 @@ func TestReadErrorsAreShownNotFatal(t *testing.T) {
 	d.settle()
 	if !screenHas(&d.m, "✗") {
 		t.Fatalf("a failed detail load is not shown:\n%s", d.m.View())
+	}
+}
+
+func TestKeysThatArriveTogether(t *testing.T) {
+	f := newFixture(t)
+	a := f.ingest(event{title: "one", sev: incidents.Sev1})
+	b := f.ingest(event{title: "two", sev: incidents.Sev2})
+	d := drive(t, New(f.svc, f.options()), 100, 24)
+	// Typed quickly, "ja" arrives as one message: move, then acknowledge.
+	d.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("ja")})
+	d.until("the acknowledgement", func(m *Model) bool { return f.incident(b.ID).Status == incidents.Acknowledged })
+	if f.incident(a.ID).Status != incidents.Triggered {
+		t.Fatal("the first row was acknowledged")
+	}
+	// esc then 2, quickly, arrives as alt+2: leave the detail, then switch.
+	d.key("enter")
+	d.settle()
+	d.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("2"), Alt: true})
+	if d.m.detail.kind != detailNone || d.m.view != viewSuppressed {
+		t.Fatalf("alt+2: detail %v, view %v", d.m.detail.kind, d.m.view)
 	}
 }

@@ -116,6 +116,7 @@ type list interface {
 	reload() loadReq
 	toEnd() loadReq
 	reset()
+	unselect()
 	state() *loadState
 }
 
@@ -307,10 +308,15 @@ func (w *window[T]) reselect(line int, atTop bool, height int) {
 	w.scroll(height)
 }
 
-// reset forgets the rows (for a new filter) and invalidates loads in flight.
+// unselect drops the selected ID, so the next rows are selected from the top.
+func (w *window[T]) unselect() { w.selID = 0 }
+
+// reset forgets the rows (for a new filter) and invalidates loads in
+// flight. The selected ID stays, so the selection stays on that incident
+// when the new rows hold it.
 func (w *window[T]) reset() {
 	w.chunks, w.back, w.items = nil, nil, nil
-	w.sel, w.selID, w.offset = 0, 0, 0
+	w.sel, w.offset = 0, 0
 	w.gen++
 	w.loading, w.dirty, w.loaded = false, false, false
 }
