@@ -96,7 +96,7 @@ func incidentPage(st Styles, in *incidents.Incident) string {
 	if in.Key != "" {
 		field("Key", termtext.Line(in.Key))
 	}
-	field("Repeats", fmt.Sprintf("%s suppressed duplicate%s", thousands(int(in.Suppressed)), map[bool]string{true: "", false: "s"}[in.Suppressed == 1]))
+	field("Repeats", plural(int(in.Suppressed), "suppressed duplicate", "suppressed duplicates"))
 	field("First seen", clock(in.FirstSeen))
 	field("Last seen", clock(in.LastSeen))
 	if in.AcknowledgedAt != nil {
