@@ -99,12 +99,15 @@ func incidentPage(st Styles, in *incidents.Incident) string {
 	field("Repeats", plural(int(in.Suppressed), "suppressed duplicate", "suppressed duplicates"))
 	field("First seen", clock(in.FirstSeen))
 	field("Last seen", clock(in.LastSeen))
+	acked, resolved := "—", "—"
 	if in.AcknowledgedAt != nil {
-		field("Acknowledged", clock(*in.AcknowledgedAt))
+		acked = clock(*in.AcknowledgedAt)
 	}
 	if in.ResolvedAt != nil {
-		field("Resolved", clock(*in.ResolvedAt)+" by "+string(in.ResolvedBy))
+		resolved = clock(*in.ResolvedAt) + " by " + string(in.ResolvedBy)
 	}
+	field("Acknowledged", acked)
+	field("Resolved", resolved)
 
 	b.WriteString("\n" + st.Section.Render("Details") + "\n")
 	if d := prettyValue(in.Details); d != "" {
