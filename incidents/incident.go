@@ -118,6 +118,16 @@ type Incident struct {
 	ResolvedAt     *time.Time      `json:"resolved_at"`
 	ResolvedBy     Actor           `json:"resolved_by,omitempty"`
 	Timeline       []TimelineEntry `json:"timeline,omitempty"`
+
+	// UnacknowledgesAt is when an acknowledged incident returns to triggered
+	// by its integration's acknowledge timeout (nil: no timeout applies).
+	UnacknowledgesAt *time.Time `json:"unacknowledges_at,omitempty"`
+	// AutoResolvesAt is when an open incident resolves itself by its
+	// integration's resolve timer: that long after it was last seen (nil: no timer).
+	AutoResolvesAt *time.Time `json:"auto_resolves_at,omitempty"`
+	// Storming is true while the incident's key triggers 20 or more times in
+	// 60 s: repeats still count exactly, but their raw events are sampled.
+	Storming bool `json:"storming,omitempty"`
 }
 
 // MarshalJSON writes the incident with null for missing severity, priority
@@ -139,12 +149,17 @@ func (in Incident) MarshalJSON() ([]byte, error) {
 		ResolvedAt     *string         `json:"resolved_at"`
 		ResolvedBy     *Actor          `json:"resolved_by"`
 		Timeline       []TimelineEntry `json:"timeline,omitempty"`
+
+		UnacknowledgesAt *string `json:"unacknowledges_at,omitempty"`
+		AutoResolvesAt   *string `json:"auto_resolves_at,omitempty"`
+		Storming         bool    `json:"storming,omitempty"`
 	}
 	w := wire{
 		ID: in.ID, Integration: in.Integration, Service: in.Service, Title: in.Title,
 		Details: in.Details, Status: in.Status, Suppressed: in.Suppressed,
 		FirstSeen: FormatTime(in.FirstSeen), LastSeen: FormatTime(in.LastSeen),
-		Timeline: in.Timeline,
+		Timeline: in.Timeline, Storming: in.Storming,
+		UnacknowledgesAt: formatTimePtr(in.UnacknowledgesAt), AutoResolvesAt: formatTimePtr(in.AutoResolvesAt),
 	}
 	if len(w.Details) == 0 {
 		w.Details = json.RawMessage("null")
