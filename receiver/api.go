@@ -23,6 +23,7 @@ func (s *Server) apiRoutes() http.Handler {
 	m.HandleFunc("POST /api/v1/integrations", s.createIntegration)
 	m.HandleFunc("GET /api/v1/stream", s.stream)
 	m.HandleFunc("GET /api/v1/counts", s.counts)
+	m.HandleFunc("GET /api/v1/tally", s.tally)
 	m.HandleFunc("GET /api/v1/requests/{id}", s.getRequest)
 	m.HandleFunc("GET /api/v1/health", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, s.svc.Health()) })
 	m.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
@@ -292,6 +293,25 @@ func (s *Server) counts(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, 200, map[string]int{"incidents": n, "suppressed": sup, "requests": reqs})
+}
+
+// tally answers the console's header counts in one cheap call: open
+// incidents by severity ("none" for those without) and resolved ones.
+func (s *Server) tally(w http.ResponseWriter, r *http.Request) {
+	t, err := s.svc.TallyIncidents(r.Context())
+	if err != nil {
+		s.apiError(w, err)
+		return
+	}
+	open := map[string]int{}
+	for sev, n := range t.Open {
+		name := string(sev)
+		if sev == incidents.NoSeverity {
+			name = "none"
+		}
+		open[name] = n
+	}
+	writeJSON(w, 200, map[string]any{"open": open, "resolved": t.Resolved})
 }
 
 func (s *Server) getRequest(w http.ResponseWriter, r *http.Request) {

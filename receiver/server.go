@@ -43,6 +43,7 @@ type Service interface {
 	CountRequests(ctx context.Context) (int, error)
 	Request(ctx context.Context, id int64) (*incidents.Request, error)
 	Health() incidents.Health
+	TallyIncidents(ctx context.Context) (incidents.Tally, error)
 }
 
 // Options configure a Server.

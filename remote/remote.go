@@ -194,6 +194,27 @@ func (c *Client) CountRequests(ctx context.Context) (int, error) {
 	return n.Requests, err
 }
 
+// TallyIncidents counts open incidents by severity, and resolved ones, in
+// one call (the console's header).
+func (c *Client) TallyIncidents(ctx context.Context) (incidents.Tally, error) {
+	var out struct {
+		Open     map[string]int `json:"open"`
+		Resolved int            `json:"resolved"`
+	}
+	if err := c.do(ctx, "GET", "/api/v1/tally", nil, &out); err != nil {
+		return incidents.Tally{}, err
+	}
+	t := incidents.Tally{Open: map[incidents.Severity]int{}, Resolved: out.Resolved}
+	for name, n := range out.Open {
+		sev := incidents.Severity(name)
+		if name == "none" {
+			sev = incidents.NoSeverity
+		}
+		t.Open[sev] = n
+	}
+	return t, nil
+}
+
 // Incident returns one incident with its timeline.
 func (c *Client) Incident(ctx context.Context, id int64) (*incidents.Incident, error) {
 	var in incidents.Incident

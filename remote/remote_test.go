@@ -17,8 +17,9 @@ import (
 
 // The console can run over HTTP: the client is a tui.Source with exact counts.
 var (
-	_ tui.Source         = (*Client)(nil)
-	_ tui.JournalCounter = (*Client)(nil)
+	_ tui.Source          = (*Client)(nil)
+	_ tui.JournalCounter  = (*Client)(nil)
+	_ tui.IncidentTallier = (*Client)(nil)
 )
 
 type server struct {
@@ -103,6 +104,10 @@ func TestClientReadsAndActs(t *testing.T) {
 	sev1 := incidents.Sev1
 	if n, err := c.CountIncidents(ctx, incidents.Filter{Severity: &sev1}); err != nil || n != 1 {
 		t.Fatalf("count: %d %v", n, err)
+	}
+	tally, err := c.TallyIncidents(ctx)
+	if err != nil || tally.Open[incidents.Sev1] != 1 || tally.Open[incidents.NoSeverity] != 1 || tally.OpenTotal() != 2 {
+		t.Fatalf("tally: %+v %v", tally, err)
 	}
 	if n, _ := c.CountSuppressed(ctx); n != 1 {
 		t.Fatalf("suppressed count: %d", n)
