@@ -199,6 +199,7 @@ func (a *App) Serve(ctx context.Context) error {
 		errc <- a.http.Serve(a.listener)
 	}()
 	go a.pruneEvery(ctx, 10*time.Minute)
+	go a.runTimersEvery(ctx, 5*time.Second)
 	notifier := notify.New(a.Service, notify.Options{
 		Command: a.Config.OnTrigger, Realert: a.Config.Realert, Alert: a.Alert, Logger: a.Log,
 	})
@@ -249,6 +250,25 @@ func (a *App) pruneEvery(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-time.After(every):
+		}
+	}
+}
+
+// runTimersEvery carries out the integrations' acknowledge timeouts and
+// resolve timers, until ctx ends.
+func (a *App) runTimersEvery(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if n, err := a.Service.RunTimers(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Warn("run timers", "error", err)
+		} else if n > 0 {
+			a.Log.Info("timers acted", "incidents", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
 		}
 	}
 }

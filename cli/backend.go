@@ -19,6 +19,7 @@ type backend interface {
 	Request(ctx context.Context, id int64) (*incidents.Request, error)
 	Integrations(ctx context.Context) ([]remote.Integration, error)
 	CreateIntegration(ctx context.Context, name, service, escalation string, kind incidents.Kind) (*remote.Integration, error)
+	SetTimers(ctx context.Context, name string, t incidents.Timers) error
 }
 
 // serviceBackend is the data directory opened directly, with webhook URLs

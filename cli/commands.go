@@ -37,6 +37,8 @@ usage:
   klaxon attach [URL]                 the console, attached to a klaxon running elsewhere
   klaxon integrations [list]          list integrations and their webhook URLs
   klaxon integrations add NAME [--service S] [--escalation E] [--kind webhook|healthchecks]
+                             [--ack-timeout 30m] [--resolve-after 4h]
+  klaxon integrations set NAME [--ack-timeout D] [--resolve-after D]
   klaxon incidents [--status S] [--severity V] [--q TEXT] [--format table|json|ndjson|csv]
   klaxon export [--since 24h] [--until TIME] [--format json|ndjson|csv]   incidents with timelines
   klaxon ack ID | klaxon resolve ID
@@ -183,6 +185,9 @@ func runIntegrations(ctx context.Context, args []string, e Env) error {
 	if len(args) > 0 && args[0] == "add" {
 		return runIntegrationsAdd(ctx, args[1:], e)
 	}
+	if len(args) > 0 && args[0] == "set" {
+		return runIntegrationsSet(ctx, args[1:], e)
+	}
 	if len(args) > 0 && args[0] == "list" {
 		args = args[1:]
 	}
@@ -214,9 +219,10 @@ func runIntegrations(ctx context.Context, args []string, e Env) error {
 		return json.NewEncoder(e.Stdout).Encode(map[string]any{"integrations": list})
 	}
 	tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tKIND\tSERVICE\tWEBHOOK URL")
+	fmt.Fprintln(tw, "NAME\tKIND\tSERVICE\tACK TIMEOUT\tRESOLVE AFTER\tWEBHOOK URL")
 	for _, in := range list {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", termtext.Line(in.Name), in.Kind, termtext.Line(in.Service), termtext.Line(in.URL))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", termtext.Line(in.Name), in.Kind, termtext.Line(in.Service),
+			durationOrDash(in.AckTimeout), durationOrDash(in.ResolveAfter), termtext.Line(in.URL))
 	}
 	return tw.Flush()
 }
@@ -230,6 +236,8 @@ func runIntegrationsAdd(ctx context.Context, args []string, e Env) error {
 	fs.StringVar(&service, "service", "", "the service its incidents are filed under (default: NAME)")
 	fs.StringVar(&escalation, "escalation", "", "the escalation policy name")
 	fs.StringVar(&kind, "kind", "webhook", "how payloads are read: webhook (Spike's generic webhook) or healthchecks (healthchecks.io)")
+	var timers incidents.Timers
+	timerFlags(fs, &timers)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -239,14 +247,78 @@ func runIntegrationsAdd(ctx context.Context, args []string, e Env) error {
 	}
 	var in *remote.Integration
 	err = withBackend(ctx, c, func(b backend) (err error) {
-		in, err = b.CreateIntegration(ctx, pos[0], service, escalation, incidents.Kind(kind))
-		return err
+		if in, err = b.CreateIntegration(ctx, pos[0], service, escalation, incidents.Kind(kind)); err != nil {
+			return err
+		}
+		if timers == (incidents.Timers{}) {
+			return nil
+		}
+		in.AckTimeout, in.ResolveAfter = timers.AckTimeout, timers.ResolveAfter
+		return b.SetTimers(ctx, in.Name, timers)
 	})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(e.Stdout, "integration %s (%s): %s\n", termtext.Line(in.Name), in.Kind, in.URL)
 	return nil
+}
+
+func timerFlags(fs *flag.FlagSet, t *incidents.Timers) {
+	fs.DurationVar(&t.AckTimeout, "ack-timeout", t.AckTimeout, "return an acknowledged incident to triggered after `DURATION` (e.g. 30m; 0: never)")
+	fs.DurationVar(&t.ResolveAfter, "resolve-after", t.ResolveAfter, "resolve an open incident not seen for `DURATION` (e.g. 4h; 0: never)")
+}
+
+func durationOrDash(d time.Duration) string {
+	if d <= 0 {
+		return "-"
+	}
+	return d.String()
+}
+
+// runIntegrationsSet changes an integration's timers.
+func runIntegrationsSet(ctx context.Context, args []string, e Env) error {
+	var c Config
+	fs := newFlagSet("klaxon integrations set", "klaxon integrations set NAME [--ack-timeout 30m] [--resolve-after 4h]",
+		"Changes an integration's acknowledge timeout and resolve timer (0 turns one off; an unnamed flag keeps its value).", e.Stderr)
+	commonFlags(fs, &c)
+	var timers incidents.Timers
+	timerFlags(fs, &timers)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError(fs, "integrations set takes one NAME")
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if !given["ack-timeout"] && !given["resolve-after"] {
+		return usageError(fs, "name --ack-timeout, --resolve-after or both")
+	}
+	return withBackend(ctx, c, func(b backend) error {
+		list, err := b.Integrations(ctx)
+		if err != nil {
+			return err
+		}
+		for _, in := range list {
+			if in.Name != pos[0] {
+				continue
+			}
+			t := incidents.Timers{AckTimeout: in.AckTimeout, ResolveAfter: in.ResolveAfter}
+			if given["ack-timeout"] {
+				t.AckTimeout = timers.AckTimeout
+			}
+			if given["resolve-after"] {
+				t.ResolveAfter = timers.ResolveAfter
+			}
+			if err := b.SetTimers(ctx, in.Name, t); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.Stdout, "integration %s: ack timeout %s, resolve after %s\n", termtext.Line(in.Name), durationOrDash(t.AckTimeout), durationOrDash(t.ResolveAfter))
+			return nil
+		}
+		return fmt.Errorf("there is no integration named %q (klaxon integrations lists them)", termtext.Line(pos[0]))
+	})
 }
 
 // withStore opens the data directory directly, for commands run while no

@@ -89,3 +89,27 @@ func TestFormatsExportAndReplay(t *testing.T) {
 		t.Fatalf("replay --to: %d %q", code, out)
 	}
 }
+
+func TestIntegrationTimersFromTheCommandLine(t *testing.T) {
+	addr, dir := freeAddr(t), t.TempDir()
+	startServe(t, addr, dir)
+	common := []string{"--listen", addr, "--data-dir", dir}
+	code, out, errOut := run(t, append([]string{"integrations", "add", "timed", "--ack-timeout", "30m"}, common...)...)
+	if code != 0 {
+		t.Fatalf("add: %d %q %q", code, out, errOut)
+	}
+	code, out, _ = run(t, append([]string{"integrations", "set", "timed", "--resolve-after", "4h"}, common...)...)
+	if code != 0 || !strings.Contains(out, "ack timeout 30m0s, resolve after 4h0m0s") {
+		t.Fatalf("set: %d %q", code, out)
+	}
+	_, out, _ = run(t, append([]string{"integrations"}, common...)...)
+	if !strings.Contains(out, "30m0s") || !strings.Contains(out, "4h0m0s") {
+		t.Fatalf("list: %q", out)
+	}
+	if code, _, errOut := run(t, append([]string{"integrations", "set", "nope", "--ack-timeout", "1m"}, common...)...); code != 1 || !strings.Contains(errOut, "no integration named") {
+		t.Fatalf("set unknown: %d %q", code, errOut)
+	}
+	if code, _, _ := run(t, append([]string{"integrations", "set", "timed"}, common...)...); code != 2 {
+		t.Fatalf("set without a timer: %d", code)
+	}
+}

@@ -46,6 +46,31 @@ type Integration struct {
 	Kind       Kind      `json:"kind"`
 	Token      string    `json:"token"`
 	CreatedAt  time.Time `json:"created_at"`
+	// AckTimeout returns an acknowledged incident to triggered this long
+	// after it was acknowledged (zero: never).
+	AckTimeout time.Duration `json:"-"`
+	// ResolveAfter resolves an open incident that has not been seen for this
+	// long (zero: never).
+	ResolveAfter time.Duration `json:"-"`
+}
+
+// Timers are an integration's acknowledge timeout and resolve timer.
+type Timers struct {
+	AckTimeout   time.Duration
+	ResolveAfter time.Duration
+}
+
+// ApplyTimers sets in's UnacknowledgesAt and AutoResolvesAt from the timers.
+func (t Timers) ApplyTimers(in *Incident) {
+	in.UnacknowledgesAt, in.AutoResolvesAt = nil, nil
+	if in.Status == Acknowledged && t.AckTimeout > 0 && in.AcknowledgedAt != nil {
+		at := in.AcknowledgedAt.Add(t.AckTimeout)
+		in.UnacknowledgesAt = &at
+	}
+	if in.Status.Open() && t.ResolveAfter > 0 {
+		at := in.LastSeen.Add(t.ResolveAfter)
+		in.AutoResolvesAt = &at
+	}
 }
 
 // Kind decides how an integration's payloads are read.

@@ -29,6 +29,9 @@ type Store interface {
 
 	Integrations(ctx context.Context) ([]*Integration, error)
 	CreateIntegration(ctx context.Context, integ *Integration) error
+	SetTimers(ctx context.Context, integration string, t Timers) error
+	// ApplyTimers carries out the timers due at now and returns what changed.
+	ApplyTimers(ctx context.Context, now time.Time) ([]*Incident, error)
 }
 
 // Service applies the rules through a Store and publishes each committed
@@ -40,6 +43,7 @@ type Service struct {
 
 	mu      sync.RWMutex
 	byToken map[[32]byte]*Integration // keyed by sha256(token): no timing leak on lookup
+	byName  map[string]*Integration
 
 	health healthState
 }
@@ -65,6 +69,7 @@ func (s *Service) Ingest(ctx context.Context, integ *Integration, ev Event, req 
 	if err != nil {
 		return res, err
 	}
+	s.decorate(ctx, res.Incident)
 	if res.Incident != nil {
 		s.broker.Publish(Change{Incident: res.Incident, Outcome: res.Outcome})
 	}
@@ -90,6 +95,7 @@ func (s *Service) Act(ctx context.Context, id int64, a PersonAction) (*Incident,
 	if err != nil {
 		return nil, err
 	}
+	s.decorate(ctx, in)
 	s.broker.Publish(Change{Incident: in})
 	return in, nil
 }
@@ -118,7 +124,11 @@ func (s *Service) SetPriority(ctx context.Context, id int64, p Priority, by Acto
 
 // ListIncidents returns one page of incidents in SPEC §3 order.
 func (s *Service) ListIncidents(ctx context.Context, f Filter) (Page[*Incident], error) {
-	return s.store.ListIncidents(ctx, f)
+	page, err := s.store.ListIncidents(ctx, f)
+	for _, in := range page.Items {
+		s.decorate(ctx, in)
+	}
+	return page, err
 }
 
 // CountIncidents counts the incidents that f selects (Limit and Cursor ignored).
@@ -128,7 +138,9 @@ func (s *Service) CountIncidents(ctx context.Context, f Filter) (int, error) {
 
 // Incident returns one incident with its timeline.
 func (s *Service) Incident(ctx context.Context, id int64) (*Incident, error) {
-	return s.store.Incident(ctx, id)
+	in, err := s.store.Incident(ctx, id)
+	s.decorate(ctx, in)
+	return in, err
 }
 
 // Suppressed lists folded duplicate events, newest first.
@@ -209,11 +221,13 @@ func (s *Service) loadIntegrations(ctx context.Context) error {
 		return err
 	}
 	m := make(map[[32]byte]*Integration, len(all))
+	byName := make(map[string]*Integration, len(all))
 	for _, in := range all {
 		m[sha256.Sum256([]byte(in.Token))] = in
+		byName[in.Name] = in
 	}
 	s.mu.Lock()
-	s.byToken = m
+	s.byToken, s.byName = m, byName
 	s.mu.Unlock()
 	return nil
 }
@@ -222,6 +236,7 @@ func (s *Service) remember(integ *Integration) {
 	s.mu.Lock()
 	if s.byToken != nil {
 		s.byToken[sha256.Sum256([]byte(integ.Token))] = integ
+		s.byName[integ.Name] = integ
 	}
 	s.mu.Unlock()
 }
@@ -254,4 +269,48 @@ func (s *Service) AdoptToken(ctx context.Context, token string) (*Integration, e
 	}
 	s.remember(integ)
 	return integ, nil
+}
+
+// decorate fills in the times at which in's integration's timers will act.
+func (s *Service) decorate(ctx context.Context, in *Incident) {
+	if in == nil {
+		return
+	}
+	s.mu.RLock()
+	loaded := s.byName != nil
+	integ := s.byName[in.Integration]
+	s.mu.RUnlock()
+	if !loaded {
+		if s.loadIntegrations(ctx) != nil {
+			return
+		}
+		s.mu.RLock()
+		integ = s.byName[in.Integration]
+		s.mu.RUnlock()
+	}
+	if integ != nil {
+		Timers{AckTimeout: integ.AckTimeout, ResolveAfter: integ.ResolveAfter}.ApplyTimers(in)
+	}
+}
+
+// SetTimers changes an integration's acknowledge timeout and resolve timer.
+func (s *Service) SetTimers(ctx context.Context, integration string, t Timers) error {
+	if t.AckTimeout < 0 || t.ResolveAfter < 0 {
+		return Errorf(EINVALID, "timers cannot be negative (0 turns one off)")
+	}
+	if err := s.store.SetTimers(ctx, integration, t); err != nil {
+		return err
+	}
+	return s.loadIntegrations(ctx)
+}
+
+// RunTimers carries out the timers due now and publishes what they changed.
+func (s *Service) RunTimers(ctx context.Context) (int, error) {
+	changed, err := s.store.ApplyTimers(ctx, s.Now())
+	s.noteWrite(err)
+	for _, in := range changed {
+		s.decorate(ctx, in)
+		s.broker.Publish(Change{Incident: in})
+	}
+	return len(changed), err
 }

@@ -21,6 +21,7 @@ func (s *Server) apiRoutes() http.Handler {
 	m.HandleFunc("GET /api/v1/requests", s.listRequests)
 	m.HandleFunc("GET /api/v1/integrations", s.listIntegrations)
 	m.HandleFunc("POST /api/v1/integrations", s.createIntegration)
+	m.HandleFunc("PATCH /api/v1/integrations/{name}", s.patchIntegration)
 	m.HandleFunc("GET /api/v1/stream", s.stream)
 	m.HandleFunc("GET /api/v1/counts", s.counts)
 	m.HandleFunc("GET /api/v1/tally", s.tally)
@@ -236,6 +237,7 @@ func (s *Server) integrationJSON(in *incidents.Integration) map[string]any {
 	return map[string]any{
 		"id": in.ID, "name": in.Name, "service": in.Service, "escalation": in.Escalation, "kind": in.Kind,
 		"token": in.Token, "url": WebhookURL(s.opts.BaseURL, in.Token), "created_at": incidents.FormatTime(in.CreatedAt),
+		"ack_timeout_seconds": int64(in.AckTimeout.Seconds()), "resolve_after_seconds": int64(in.ResolveAfter.Seconds()),
 	}
 }
 
@@ -255,10 +257,29 @@ func (s *Server) listIntegrations(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, 200, map[string]any{"integrations": out})
 }
 
+// timerFields are an integration's timers in the API, in whole seconds.
+type timerFields struct {
+	AckTimeout   *int64 `json:"ack_timeout_seconds"`
+	ResolveAfter *int64 `json:"resolve_after_seconds"`
+}
+
+// apply sets the fields that are present onto t.
+func (f timerFields) apply(t *incidents.Timers) {
+	if f.AckTimeout != nil {
+		t.AckTimeout = time.Duration(*f.AckTimeout) * time.Second
+	}
+	if f.ResolveAfter != nil {
+		t.ResolveAfter = time.Duration(*f.ResolveAfter) * time.Second
+	}
+}
+
 func (s *Server) createIntegration(w http.ResponseWriter, r *http.Request) {
-	var body struct{ Name, Service, Escalation, Kind string }
+	var body struct {
+		Name, Service, Escalation, Kind string
+		timerFields
+	}
 	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&body); err != nil {
-		writeError(w, 400, `the body must be a JSON object such as {"name":"grafana","service":"api","kind":"webhook"}`)
+		writeError(w, 400, `the body must be a JSON object such as {"name":"grafana","service":"api","kind":"webhook","ack_timeout_seconds":1800}`)
 		return
 	}
 	in, err := s.svc.CreateIntegration(r.Context(), body.Name, body.Service, body.Escalation, incidents.Kind(body.Kind))
@@ -266,7 +287,45 @@ func (s *Server) createIntegration(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, err)
 		return
 	}
+	if body.AckTimeout != nil || body.ResolveAfter != nil {
+		var t incidents.Timers
+		body.timerFields.apply(&t)
+		if err := s.svc.SetTimers(r.Context(), in.Name, t); err != nil {
+			s.apiError(w, err)
+			return
+		}
+		in.AckTimeout, in.ResolveAfter = t.AckTimeout, t.ResolveAfter
+	}
 	writeJSON(w, 201, map[string]any{"integration": s.integrationJSON(in)})
+}
+
+// patchIntegration changes an integration's timers.
+func (s *Server) patchIntegration(w http.ResponseWriter, r *http.Request) {
+	var body timerFields
+	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&body); err != nil || (body.AckTimeout == nil && body.ResolveAfter == nil) {
+		writeError(w, 400, `name ack_timeout_seconds, resolve_after_seconds or both, e.g. {"ack_timeout_seconds":1800} (0 turns one off)`)
+		return
+	}
+	all, err := s.svc.Integrations(r.Context())
+	if err != nil {
+		s.apiError(w, err)
+		return
+	}
+	for _, in := range all {
+		if in.Name != r.PathValue("name") {
+			continue
+		}
+		t := incidents.Timers{AckTimeout: in.AckTimeout, ResolveAfter: in.ResolveAfter}
+		body.apply(&t)
+		if err := s.svc.SetTimers(r.Context(), in.Name, t); err != nil {
+			s.apiError(w, err)
+			return
+		}
+		in.AckTimeout, in.ResolveAfter = t.AckTimeout, t.ResolveAfter
+		writeJSON(w, 200, map[string]any{"integration": s.integrationJSON(in)})
+		return
+	}
+	writeError(w, 404, fmt.Sprintf("there is no integration named %q", r.PathValue("name")))
 }
 
 // counts answers how many incidents a filter selects, with the totals of

@@ -228,3 +228,33 @@ func TestStream(t *testing.T) {
 		t.Fatalf("stream events: %v", got)
 	}
 }
+
+func TestIntegrationTimersThroughTheAPI(t *testing.T) {
+	h := newHarness(t, Options{})
+	status, out := h.api("POST", "/api/v1/integrations", `{"name":"timed","ack_timeout_seconds":1800}`)
+	integ := out["integration"].(map[string]any)
+	if status != 201 || integ["ack_timeout_seconds"].(float64) != 1800 || integ["resolve_after_seconds"].(float64) != 0 {
+		t.Fatalf("create: %d %v", status, out)
+	}
+	status, out = h.api("PATCH", "/api/v1/integrations/timed", `{"resolve_after_seconds":3600}`)
+	integ = out["integration"].(map[string]any)
+	if status != 200 || integ["ack_timeout_seconds"].(float64) != 1800 || integ["resolve_after_seconds"].(float64) != 3600 {
+		t.Fatalf("patch: %d %v", status, out)
+	}
+	if status, _ = h.api("PATCH", "/api/v1/integrations/nope", `{"resolve_after_seconds":1}`); status != 404 {
+		t.Fatalf("patch unknown: %d", status)
+	}
+	if status, _ = h.api("PATCH", "/api/v1/integrations/timed", `{}`); status != 400 {
+		t.Fatalf("empty patch: %d", status)
+	}
+	a := h.do("POST", integ["url"].(string), "", `{"title":"timed one"}`)
+	id := a.Incident
+	_, in := h.api("GET", fmt.Sprintf("/api/v1/incidents/%d", id), "")
+	if in["auto_resolves_at"] == nil || in["unacknowledges_at"] != nil {
+		t.Fatalf("timers on a triggered incident: %v", in)
+	}
+	_, in = h.api("POST", fmt.Sprintf("/api/v1/incidents/%d/acknowledge", id), "")
+	if in["unacknowledges_at"] == nil {
+		t.Fatalf("timers on an acknowledged incident: %v", in)
+	}
+}

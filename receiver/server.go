@@ -44,6 +44,7 @@ type Service interface {
 	Request(ctx context.Context, id int64) (*incidents.Request, error)
 	Health() incidents.Health
 	TallyIncidents(ctx context.Context) (incidents.Tally, error)
+	SetTimers(ctx context.Context, integration string, t incidents.Timers) error
 }
 
 // Options configure a Server.

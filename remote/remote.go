@@ -297,6 +297,38 @@ type Integration struct {
 	URL string `json:"url"`
 }
 
+// UnmarshalJSON reads the API's integration, timers in seconds.
+func (in *Integration) UnmarshalJSON(b []byte) error {
+	var w struct {
+		incidents.Integration
+		URL          string `json:"url"`
+		AckTimeout   int64  `json:"ack_timeout_seconds"`
+		ResolveAfter int64  `json:"resolve_after_seconds"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*in = Integration{Integration: w.Integration, URL: w.URL}
+	in.AckTimeout = time.Duration(w.AckTimeout) * time.Second
+	in.ResolveAfter = time.Duration(w.ResolveAfter) * time.Second
+	return nil
+}
+
+// MarshalJSON writes the integration as the API does.
+func (in Integration) MarshalJSON() ([]byte, error) {
+	return json.Marshal(map[string]any{
+		"id": in.ID, "name": in.Name, "service": in.Service, "escalation": in.Escalation, "kind": in.Kind,
+		"token": in.Token, "url": in.URL, "created_at": incidents.FormatTime(in.CreatedAt),
+		"ack_timeout_seconds": int64(in.AckTimeout.Seconds()), "resolve_after_seconds": int64(in.ResolveAfter.Seconds()),
+	})
+}
+
+// SetTimers changes an integration's acknowledge timeout and resolve timer.
+func (c *Client) SetTimers(ctx context.Context, name string, t incidents.Timers) error {
+	body := map[string]int64{"ack_timeout_seconds": int64(t.AckTimeout.Seconds()), "resolve_after_seconds": int64(t.ResolveAfter.Seconds())}
+	return c.do(ctx, "PATCH", "/api/v1/integrations/"+url.PathEscape(name), body, nil)
+}
+
 // Integrations lists every integration with its URL.
 func (c *Client) Integrations(ctx context.Context) ([]Integration, error) {
 	var out struct {

@@ -83,7 +83,11 @@ func incidentPage(st Styles, in *incidents.Incident) string {
 	}
 	sevStyle, sevLabel := st.Severity(in.Severity)
 	statStyle, _ := st.Status(in.Status)
-	field("Title", termtext.Line(in.Title))
+	if untitled(in.Title) {
+		field("Title", st.Dim.Render(untitledLabel))
+	} else {
+		field("Title", termtext.Line(in.Title))
+	}
 	field("Status", statStyle.Render(string(in.Status)))
 	field("Severity", sevStyle.Render(sevLabel))
 	prio := "—"

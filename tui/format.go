@@ -38,6 +38,14 @@ func oneLine(s string, width int) string {
 	return s
 }
 
+// untitledLabel stands for an empty title, so a row never shows a blank
+// where a title should be.
+const untitledLabel = "(untitled)"
+
+// untitled reports whether a title is empty (white space only counts as
+// none, as it does for the receiver).
+func untitled(title string) bool { return strings.TrimSpace(title) == "" }
+
 // fit truncates trusted text to width columns (with an ellipsis) and pads it
 // with spaces to exactly width columns. Width counts terminal cells, so CJK
 // and emoji keep columns aligned.

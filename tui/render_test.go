@@ -284,3 +284,46 @@ func TestPrettyValue(t *testing.T) {
 		}
 	}
 }
+
+func TestUntitledIncidentsSayUntitled(t *testing.T) {
+	f := newFixture(t)
+	f.ingest(event{title: "", sev: incidents.Sev2})
+	blank := f.ingest(event{title: "  ", sev: incidents.Sev1}) // white space only is no title
+	f.ingest(event{title: "has a title", sev: incidents.Sev3})
+	d := drive(t, New(f.svc, f.options()), 100, 24)
+	if d.m.open.Len() != 3 {
+		t.Fatalf("%d rows, want 3 (an untitled trigger is never folded)", d.m.open.Len())
+	}
+	rows := 0
+	for _, l := range strings.Split(d.m.View(), "\n") {
+		if strings.Contains(l, "(untitled)") {
+			rows++
+		}
+	}
+	if rows != 2 {
+		t.Fatalf("%d rows say (untitled), want 2:\n%s", rows, d.m.View())
+	}
+	if row := lineWith(d.m.View(), "#"+itoa(blank.ID)+" "); !strings.Contains(row, "(untitled)") {
+		t.Fatalf("the selected untitled row %q", row)
+	}
+	d.key("enter")
+	d.until("the detail", func(m *Model) bool { return m.detail.in != nil })
+	screen := d.m.View()
+	header := strings.Split(screen, "\n")[d.m.headerHeight()+1]
+	if !strings.Contains(header, "#"+itoa(blank.ID)) || !strings.Contains(header, "(untitled)") {
+		t.Fatalf("detail header %q", header)
+	}
+	if row := lineWith(screen, "Title"); !strings.Contains(row, "(untitled)") {
+		t.Fatalf("Title field %q", row)
+	}
+	// In colour, (untitled) is dim: it is not a title someone sent.
+	r := lipgloss.NewRenderer(io.Discard)
+	r.SetColorProfile(termenv.ANSI256)
+	opts := f.options()
+	opts.Renderer = r
+	d2 := drive(t, New(f.svc, opts), 100, 24)
+	dimOn := strings.Split(NewStyles(r).Dim.Render("X"), "X")[0]
+	if dimOn == "" || !strings.Contains(d2.m.View(), dimOn+untitledLabel) {
+		t.Fatalf("(untitled) is not drawn dim:\n%q", d2.m.View())
+	}
+}

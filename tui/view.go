@@ -264,6 +264,10 @@ func (m *Model) incidentRow(in *incidents.Incident, selected bool, cols incident
 	}
 	id := fit("#"+itoa(in.ID), cols.id)
 	title := fit(oneLine(in.Title, cols.title), cols.title)
+	noTitle := untitled(in.Title)
+	if noTitle {
+		title = fit(untitledLabel, cols.title)
+	}
 	integ := ""
 	if cols.integ > 0 {
 		name := in.Integration
@@ -287,13 +291,17 @@ func (m *Model) incidentRow(in *incidents.Incident, selected bool, cols incident
 	case in.Status == incidents.Acknowledged:
 		rowStyle = st.RowAcked
 	}
+	titleStyle := rowStyle
+	if noTitle {
+		titleStyle = st.Dim
+	}
 	var b strings.Builder
 	b.WriteString(string(marker))
 	b.WriteString(sevStyle.Render(sevLabel))
 	b.WriteString(" " + prio + " ")
 	b.WriteString(st.Dim.Render(id))
 	b.WriteString(" ")
-	b.WriteString(rowStyle.Render(title))
+	b.WriteString(titleStyle.Render(title))
 	b.WriteString(" ")
 	if integ != "" {
 		b.WriteString(st.Dim.Render(integ))
@@ -444,7 +452,11 @@ func (m *Model) detailView(height int) []string {
 		lead := "#" + itoa(in.ID) + " " + sevStyle.Render(sevLabel) + " " + prio + statStyle.Render(statLabel) + " "
 		tail := "  seen " + age(m.now(), in.LastSeen) + " ago"
 		room := max(5, m.width-ansi.StringWidth(lead)-ansi.StringWidth(tail))
-		title = lead + st.Bold.Render(oneLine(in.Title, room)) + st.Dim.Render(tail)
+		name := st.Bold.Render(oneLine(in.Title, room))
+		if untitled(in.Title) {
+			name = st.Dim.Render(untitledLabel)
+		}
+		title = lead + name + st.Dim.Render(tail)
 	default:
 		title = fmt.Sprintf("#%d", d.id)
 	}
