@@ -81,6 +81,7 @@ type changesMsg struct {
 	requests  int                   // new request journal entries
 	resync    bool                  // the subscriber fell behind: reload everything
 	closed    bool                  // the Source ended the subscription
+	health    *incidents.Health     // the latest health heard in this message, if any
 }
 
 // createdLike reports whether in looks as an incident does in the change
@@ -115,6 +116,10 @@ func waitForChangesCmd(sub *subscription) tea.Cmd {
 			}
 			if c.Request != nil {
 				msg.requests++
+			}
+			if c.Health != nil {
+				h := *c.Health
+				msg.health = &h
 			}
 			if in := c.Incident; in != nil {
 				if !msg.incidents[in.ID] && createdLike(in) && len(msg.created) < 1000 {
@@ -152,6 +157,39 @@ func waitForChangesCmd(sub *subscription) tea.Cmd {
 			}
 		}
 		return msg
+	}
+}
+
+// healthMsg carries health as the Source reports it when asked. gen says
+// which health change it answers: a later change wins over it.
+type healthMsg struct {
+	gen int
+	h   incidents.Health
+}
+
+// loadHealthCmd asks the Source for its health, if it can say (nil when it
+// cannot). A Source that cannot answer now (a klaxon out of reach) keeps
+// what the console last heard.
+func loadHealthCmd(src Source, gen int) tea.Cmd {
+	switch src.(type) {
+	case HealthReporter, healthFetcher:
+	default:
+		return nil
+	}
+	return func() tea.Msg {
+		switch s := src.(type) {
+		case HealthReporter:
+			return healthMsg{gen: gen, h: s.Health()}
+		case healthFetcher:
+			ctx, cancel := context.WithTimeout(context.Background(), queryTimeout)
+			defer cancel()
+			h, err := s.Health(ctx)
+			if err != nil {
+				return nil
+			}
+			return healthMsg{gen: gen, h: h}
+		}
+		return nil
 	}
 }
 

@@ -64,7 +64,9 @@ type Model struct {
 	countsErr     error
 
 	sub       *subscription
-	live      bool // changes are being heard
+	live      bool             // changes are being heard
+	health    incidents.Health // whether klaxon is taking alerts (and the console hearing them)
+	healthGen int              // health changes heard; a fetched health older than the last is dropped
 	status    string
 	statusErr bool
 	statusAt  time.Time
@@ -112,6 +114,7 @@ func New(src Source, opts Options) Model {
 		marks:      map[int64]bool{},
 		fresh:      map[int64]bool{},
 		sub:        &subscription{},
+		health:     incidents.Health{OK: true},
 		width:      80,
 		height:     24,
 	}
@@ -142,7 +145,16 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 
 	case subscribedMsg:
 		m.live = true
-		return tea.Batch(waitForChangesCmd(m.sub), m.refresh(m.view), m.refreshCounts())
+		return tea.Batch(waitForChangesCmd(m.sub), m.refresh(m.view), m.refreshCounts(), loadHealthCmd(m.src, m.healthGen))
+
+	case healthMsg:
+		if msg.gen != m.healthGen {
+			return nil // a change heard since then says more
+		}
+		if m.setHealth(msg.h) {
+			return m.reloadAll()
+		}
+		return nil
 
 	case changesMsg:
 		return m.handleChanges(msg)
@@ -306,6 +318,15 @@ func (m *Model) handleChanges(msg changesMsg) tea.Cmd {
 	if !msg.closed {
 		cmds = append(cmds, waitForChangesCmd(m.sub))
 	}
+	recovered := false
+	if msg.health != nil {
+		m.healthGen++
+		recovered = m.setHealth(*msg.health)
+	}
+	if msg.resync || recovered {
+		// Ask again: a klaxon reconnected to may have been unwell all along.
+		cmds = append(cmds, loadHealthCmd(m.src, m.healthGen))
+	}
 	// Announce new sev1 incidents: ring and highlight until seen.
 	rang := false
 	for _, in := range msg.created {
@@ -327,8 +348,9 @@ func (m *Model) handleChanges(msg changesMsg) tea.Cmd {
 		cmds = append(cmds, tea.Tick(300*time.Millisecond, func(time.Time) tea.Msg { return bellDoneMsg{n} }))
 	}
 
-	incidentsChanged := len(msg.incidents) > 0 || msg.resync
-	requestsChanged := msg.requests > 0 || msg.resync
+	// Health back: what is on screen may be from before the trouble.
+	incidentsChanged := len(msg.incidents) > 0 || msg.resync || recovered
+	requestsChanged := msg.requests > 0 || msg.resync || recovered
 	mark := func(v viewID) {
 		if v == m.view {
 			cmds = append(cmds, m.refresh(v))
@@ -347,7 +369,34 @@ func (m *Model) handleChanges(msg changesMsg) tea.Cmd {
 	if incidentsChanged || requestsChanged {
 		cmds = append(cmds, m.refreshCounts())
 	}
-	if m.detail.kind == detailIncident && (msg.resync || msg.incidents[m.detail.id]) {
+	if m.detail.kind == detailIncident && (msg.resync || recovered || msg.incidents[m.detail.id]) {
+		cmds = append(cmds, m.refreshDetail())
+	}
+	return tea.Batch(cmds...)
+}
+
+// setHealth records klaxon's health and reports whether it just came back.
+func (m *Model) setHealth(h incidents.Health) (recovered bool) {
+	was := m.health.OK
+	m.health = h
+	if was != h.OK {
+		m.layout() // the warning line comes or goes
+	}
+	return !was && h.OK
+}
+
+// reloadAll reads the view on screen and the counts again, and marks the
+// other views to be read when shown.
+func (m *Model) reloadAll() tea.Cmd {
+	cmds := []tea.Cmd{m.refreshCounts()}
+	for v := viewOpen; v < viewCount; v++ {
+		if v == m.view {
+			cmds = append(cmds, m.refresh(v))
+		} else {
+			m.list(v).state().stale = true
+		}
+	}
+	if m.detail.kind == detailIncident {
 		cmds = append(cmds, m.refreshDetail())
 	}
 	return tea.Batch(cmds...)

@@ -45,6 +45,20 @@ type IncidentTallier interface {
 	TallyIncidents(ctx context.Context) (incidents.Tally, error)
 }
 
+// HealthReporter is what a Source may also offer so the console knows at
+// once whether klaxon is taking alerts (*incidents.Service has it). Changes
+// to it arrive as Change.Health; the console asks again at the start and
+// after every resync, so a console that connects or reconnects to a klaxon
+// whose disk is full says so from the first frame.
+type HealthReporter interface {
+	Health() incidents.Health
+}
+
+// healthFetcher is HealthReporter over a network (the remote client).
+type healthFetcher interface {
+	Health(ctx context.Context) (incidents.Health, error)
+}
+
 // Options configure the console.
 type Options struct {
 	// WebhookURL is the default integration's webhook URL, shown in the

@@ -40,6 +40,7 @@ type Styles struct {
 
 	StatusOK  lipgloss.Style
 	StatusErr lipgloss.Style
+	Warning   lipgloss.Style // the line that says klaxon is not taking alerts
 	Code      lipgloss.Style
 
 	Label   lipgloss.Style
@@ -89,6 +90,7 @@ func NewStyles(r *lipgloss.Renderer) Styles {
 
 	s.StatusOK = r.NewStyle().Foreground(green)
 	s.StatusErr = r.NewStyle().Bold(true).Foreground(red)
+	s.Warning = r.NewStyle().Bold(true).Foreground(white).Background(red)
 	s.Code = r.NewStyle().Bold(true)
 
 	s.Label = r.NewStyle().Foreground(grey)

@@ -35,10 +35,14 @@ func (m *Model) layout() {
 }
 
 func (m *Model) headerHeight() int {
-	if m.opts.WebhookURL == "" {
-		return 1
+	h := 1
+	if m.opts.WebhookURL != "" {
+		h++
 	}
-	return 2
+	if !m.health.OK {
+		h++ // the warning line
+	}
+	return h
 }
 
 func (m *Model) helpHeight() int {
@@ -125,16 +129,46 @@ func (m *Model) headerView() []string {
 		b.WriteString(st.Dim.Render("counting…  "))
 	}
 	left := b.String()
-	right := st.StatusOK.Render("● live")
-	if !m.live {
+	var right string
+	switch {
+	case !m.live:
 		right = st.Dim.Render("○ not live")
+	case !m.health.OK:
+		// Never look live while alerts are not getting through.
+		right = st.StatusErr.Render(notReceiving)
+	default:
+		right = st.StatusOK.Render("● live")
 	}
 	line := left + strings.Repeat(" ", max(1, m.width-ansi.StringWidth(left)-ansi.StringWidth(right))) + right
 	out := []string{line}
 	if m.opts.WebhookURL != "" {
 		out = append(out, st.Dim.Render("webhook ")+st.URL.Render(termtext.Line(m.opts.WebhookURL)))
 	}
+	if !m.health.OK {
+		out = append(out, m.healthWarning())
+	}
 	return out
+}
+
+const notReceiving = "⚠ NOT RECEIVING"
+
+// healthWarning is the full-width line that says why alerts are not getting
+// through, for as long as they are not. It starts with ⚠ so it reads
+// without colour too.
+func (m *Model) healthWarning() string {
+	problem := m.health.Problem
+	if strings.TrimSpace(problem) == "" {
+		problem = "klaxon is not taking alerts"
+	}
+	tail := ""
+	if !m.health.Since.IsZero() {
+		if a := age(m.now(), m.health.Since); a != "now" {
+			tail = " (for " + a + ")"
+		}
+	}
+	room := max(1, m.width-2-ansi.StringWidth(tail))
+	text := "⚠ " + oneLine(problem, room) + tail
+	return m.styles.Warning.Render(fit(text, m.width))
 }
 
 func (m *Model) tabsView() string {
