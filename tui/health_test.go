@@ -36,7 +36,6 @@ func (f *fixture) fillDisk() {
 	}
 }
 
-
 // freeDisk lifts the cap again.
 func (f *fixture) freeDisk() {
 	f.t.Helper()
