@@ -19,7 +19,10 @@ type subscription struct {
 	ch     <-chan incidents.Change
 	cancel func()
 	closed bool
+	done   chan struct{} // closed with the subscription: listeners on other channels stop
 }
+
+func newSubscription() *subscription { return &subscription{done: make(chan struct{})} }
 
 // open subscribes, unless the subscription was closed first.
 func (s *subscription) open(src Source) bool {
@@ -49,6 +52,7 @@ func (s *subscription) close() {
 		return
 	}
 	s.closed = true
+	close(s.done)
 	if s.cancel != nil {
 		s.cancel()
 	}
@@ -190,6 +194,47 @@ func loadHealthCmd(src Source, gen int) tea.Cmd {
 			return healthMsg{gen: gen, h: h}
 		}
 		return nil
+	}
+}
+
+// alertsMsg is every alert that was queued when the console looked.
+type alertsMsg struct {
+	alerts []Alert
+	closed bool // the sender closed the channel
+}
+
+// waitForAlertsCmd waits for the next alert and takes whatever else is
+// queued with it. It is re-armed after each message, like
+// waitForChangesCmd, and gives up when the console ends (done). A nil
+// channel means no alerts: no command.
+func waitForAlertsCmd(ch <-chan Alert, done <-chan struct{}) tea.Cmd {
+	if ch == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		var msg alertsMsg
+		select {
+		case a, ok := <-ch:
+			if !ok {
+				return alertsMsg{closed: true}
+			}
+			msg.alerts = append(msg.alerts, a)
+		case <-done:
+			return nil
+		}
+		for len(msg.alerts) < maxDrain {
+			select {
+			case a, ok := <-ch:
+				if !ok {
+					msg.closed = true
+					return msg
+				}
+				msg.alerts = append(msg.alerts, a)
+			default:
+				return msg
+			}
+		}
+		return msg
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
+	"klaxon/incidents"
 	"klaxon/termtext"
 )
 
@@ -45,6 +46,39 @@ const untitledLabel = "(untitled)"
 // untitled reports whether a title is empty (white space only counts as
 // none, as it does for the receiver).
 func untitled(title string) bool { return strings.TrimSpace(title) == "" }
+
+// noteTitleRunes bounds the title in a desktop notification.
+const noteTitleRunes = 100
+
+// notification is the text of a desktop notification about in, e.g.
+// "klaxon: SEV1 #12 checkout is down". The title is made inert and cut, so
+// the text carries no control byte that could end the OSC 9 around it
+// early or do anything else to the terminal.
+func notification(in *incidents.Incident, realert bool) string {
+	var b strings.Builder
+	b.WriteString("klaxon: ")
+	if realert {
+		b.WriteString("still triggered: ")
+	}
+	if in.Severity != incidents.NoSeverity {
+		b.WriteString(strings.ToUpper(string(in.Severity)) + " ")
+	}
+	b.WriteString("#" + itoa(in.ID) + " ")
+	if untitled(in.Title) {
+		b.WriteString(untitledLabel)
+		return b.String()
+	}
+	title := in.Title
+	if len(title) > noteTitleRunes*4 {
+		title = title[:noteTitleRunes*4] // termtext mends a rune cut in half
+	}
+	r := []rune(termtext.Line(title))
+	if len(r) > noteTitleRunes {
+		r = append(r[:noteTitleRunes-1], '…')
+	}
+	b.WriteString(string(r))
+	return b.String()
+}
 
 // fit truncates trusted text to width columns (with an ellipsis) and pads it
 // with spaces to exactly width columns. Width counts terminal cells, so CJK

@@ -71,7 +71,8 @@ type Model struct {
 	statusErr bool
 	statusAt  time.Time
 
-	bell    bool // this frame rings the terminal bell
+	bell    bool     // this frame rings the terminal bell
+	notes   []string // desktop notifications this frame carries (OSC 9)
 	bellSeq int
 }
 
@@ -113,7 +114,7 @@ func New(src Source, opts Options) Model {
 		detail:     detail{vp: viewport.New(0, 0)},
 		marks:      map[int64]bool{},
 		fresh:      map[int64]bool{},
-		sub:        &subscription{},
+		sub:        newSubscription(),
 		health:     incidents.Health{OK: true},
 		width:      80,
 		height:     24,
@@ -123,7 +124,7 @@ func New(src Source, opts Options) Model {
 // Init subscribes to changes (the first loads follow) and starts the clock
 // that moves ages along.
 func (m Model) Init() tea.Cmd {
-	return tea.Batch(subscribeCmd(m.src, m.sub), tickCmd())
+	return tea.Batch(subscribeCmd(m.src, m.sub), tickCmd(), waitForAlertsCmd(m.opts.Alerts, m.sub.done))
 }
 
 // Update handles one message. It never blocks: reading and writing happen
@@ -202,9 +203,12 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		}
 		return tickCmd()
 
+	case alertsMsg:
+		return m.handleAlerts(msg)
+
 	case bellDoneMsg:
 		if msg.n == m.bellSeq {
-			m.bell = false
+			m.bell, m.notes = false, nil
 		}
 		return nil
 	}
@@ -328,25 +332,20 @@ func (m *Model) handleChanges(msg changesMsg) tea.Cmd {
 		cmds = append(cmds, loadHealthCmd(m.src, m.healthGen))
 	}
 	// Announce new sev1 incidents: ring and highlight until seen.
-	rang := false
+	var news []string
 	for _, in := range msg.created {
 		if in.ID <= m.maxSeenID || in.FirstSeen.Before(m.started) {
 			continue
 		}
 		if in.Severity == incidents.Sev1 {
 			m.fresh[in.ID] = true
-			rang = true
+			news = append(news, notification(in, false))
 		}
 	}
 	for id := range msg.incidents {
 		m.maxSeenID = max(m.maxSeenID, id)
 	}
-	if rang && m.opts.Bell {
-		m.bellSeq++
-		m.bell = true
-		n := m.bellSeq
-		cmds = append(cmds, tea.Tick(300*time.Millisecond, func(time.Time) tea.Msg { return bellDoneMsg{n} }))
-	}
+	cmds = append(cmds, m.announce(news))
 
 	// Health back: what is on screen may be from before the trouble.
 	incidentsChanged := len(msg.incidents) > 0 || msg.resync || recovered
@@ -374,6 +373,54 @@ func (m *Model) handleChanges(msg changesMsg) tea.Cmd {
 	}
 	return tea.Batch(cmds...)
 }
+
+// handleAlerts announces re-alerts from the notifier, and listens again.
+func (m *Model) handleAlerts(msg alertsMsg) tea.Cmd {
+	var cmds []tea.Cmd
+	if !msg.closed {
+		cmds = append(cmds, waitForAlertsCmd(m.opts.Alerts, m.sub.done))
+	}
+	var news []string
+	for _, a := range msg.alerts {
+		if a.Reason != AlertRealert || a.Incident == nil {
+			continue
+		}
+		in := a.Incident
+		if m.detail.kind != detailIncident || m.detail.id != in.ID {
+			m.fresh[in.ID] = true // not being looked at: highlight until seen
+		}
+		news = append(news, notification(in, true))
+	}
+	return tea.Batch(append(cmds, m.announce(news))...)
+}
+
+// announce rings the bell (with Options.Bell) and sends desktop
+// notifications (with Options.DesktopNotify) for events that deserve them,
+// in the frames of the next 300 ms: the renderer writes a changed line
+// once, so the BEL and OSC 9 reach the terminal once.
+func (m *Model) announce(texts []string) tea.Cmd {
+	if len(texts) == 0 {
+		return nil
+	}
+	var notes []string
+	if m.opts.DesktopNotify {
+		notes = texts
+		if len(notes) > maxNotes {
+			notes = append(notes[:maxNotes:maxNotes], "klaxon: "+plural(len(texts)-maxNotes, "more alert", "more alerts"))
+		}
+	}
+	if !m.opts.Bell && len(notes) == 0 {
+		return nil
+	}
+	m.bellSeq++
+	m.bell, m.notes = m.opts.Bell, notes
+	n := m.bellSeq
+	return tea.Tick(300*time.Millisecond, func(time.Time) tea.Msg { return bellDoneMsg{n} })
+}
+
+// maxNotes is how many desktop notifications one burst sends before it
+// sums up the rest in one: a storm of sev1s should not bury the desktop.
+const maxNotes = 3
 
 // setHealth records klaxon's health and reports whether it just came back.
 func (m *Model) setHealth(h incidents.Health) (recovered bool) {

@@ -64,14 +64,39 @@ type Options struct {
 	// WebhookURL is the default integration's webhook URL, shown in the
 	// header, in the empty state and in a ready curl line.
 	WebhookURL string
-	// Bell rings the terminal bell when a new sev1 incident arrives.
+	// Bell rings the terminal bell when a new sev1 incident arrives, and at
+	// each re-alert heard on Alerts.
 	Bell bool
+	// Alerts are the notifier's alerts (klaxon's --realert). A re-alert
+	// rings like a new sev1 and marks the incident's row ! until it is
+	// seen. Created alerts are ignored: the console hears of new incidents
+	// through Subscribe and announces new sev1s itself. nil means none. The
+	// console never closes it; the sender should not block on it.
+	Alerts <-chan Alert
+	// DesktopNotify sends each event that rings (a new sev1, a re-alert) as
+	// a desktop notification too: OSC 9 (ESC ] 9 ; text BEL) in the frame,
+	// which iTerm2, WezTerm, kitty, foot, Windows Terminal and ConEmu turn
+	// into a system notification and other terminals ignore. It does not
+	// need Bell.
+	DesktopNotify bool
 	// Now is the clock (for tests); nil means time.Now.
 	Now func() time.Time
 	// Renderer draws the styles; nil means lipgloss.DefaultRenderer(). An SSH
 	// session can bring its own.
 	Renderer *lipgloss.Renderer
 }
+
+// Alert is one alert from klaxon's notifier, for the console to announce.
+type Alert struct {
+	Incident *incidents.Incident
+	Reason   string // AlertCreated or AlertRealert
+}
+
+// Alert reasons, as the notifier gives them.
+const (
+	AlertCreated = "created" // a new incident (the console hears these through Subscribe)
+	AlertRealert = "realert" // still triggered and unacknowledged after the re-alert interval
+)
 
 // queryTimeout bounds every call the console makes to its Source, so a
 // stuck source shows an error instead of a console that never updates.

@@ -107,6 +107,9 @@ func (m Model) View() string {
 	if m.bell {
 		out += "\a" // one frame carries the bell; the renderer writes it once
 	}
+	for _, n := range m.notes {
+		out += "\x1b]9;" + n + "\a" // OSC 9: a desktop notification, the same way
+	}
 	return out
 }
 

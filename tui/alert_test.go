@@ -1,0 +1,175 @@
+package tui
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"klaxon/incidents"
+)
+
+func TestReAlertRingsAndHighlightsUntilSeen(t *testing.T) {
+	f := newFixture(t)
+	top := f.ingest(event{title: "top of the list", sev: incidents.Sev1})
+	old := f.ingest(event{title: "nobody acknowledged this", sev: incidents.Sev2})
+	alerts := make(chan Alert, 8)
+	opts := f.options()
+	opts.Bell = true
+	opts.Alerts = alerts
+	d := drive(t, New(f.svc, opts), 100, 24)
+	if d.m.bell || len(d.m.fresh) != 0 {
+		t.Fatal("rang at start")
+	}
+
+	// A created alert is heard through the changes already: no second ring.
+	alerts <- Alert{Incident: f.incident(old.ID), Reason: AlertCreated}
+	d.until("the created alert", func(m *Model) bool { return d.handled["tui.alertsMsg"] == 1 })
+	if d.m.bell || len(d.m.fresh) != 0 {
+		t.Fatal("a created alert rang")
+	}
+
+	alerts <- Alert{Incident: f.incident(old.ID), Reason: AlertRealert}
+	d.until("the re-alert", func(m *Model) bool { return m.bell })
+	if !strings.HasSuffix(d.m.View(), "\a") {
+		t.Fatal("the frame does not carry BEL")
+	}
+	if strings.Contains(d.m.View(), "\x1b]9;") {
+		t.Fatal("a desktop notification without DesktopNotify")
+	}
+	if row := lineWith(d.m.View(), "nobody acknowledged this"); !strings.HasPrefix(row, " !") {
+		t.Fatalf("the re-alerted row %q is not marked !", row)
+	}
+	d.until("the bell frame to end", func(m *Model) bool { return !m.bell })
+	if !d.m.fresh[old.ID] {
+		t.Fatal("the highlight ended with the bell; it should last until seen")
+	}
+	// Listening goes on: a second re-alert rings again.
+	alerts <- Alert{Incident: f.incident(old.ID), Reason: AlertRealert}
+	d.until("the second re-alert", func(m *Model) bool { return m.bell })
+	// Moving onto it is seeing it.
+	if d.m.selectedID() != top.ID {
+		t.Fatal("the selection moved by itself")
+	}
+	d.key("j")
+	if d.m.fresh[old.ID] {
+		t.Fatal("still highlighted once selected")
+	}
+	// The sender closing the channel is no error.
+	close(alerts)
+	d.until("the close", func(m *Model) bool { return d.handled["tui.alertsMsg"] == 4 })
+	d.settle()
+	if d.m.statusErr {
+		t.Fatalf("closing the alerts said %q", d.m.status)
+	}
+
+	// With Bell off: highlighted, silent.
+	quiet := make(chan Alert, 1)
+	opts.Bell, opts.Alerts = false, quiet
+	d2 := drive(t, New(f.svc, opts), 100, 24)
+	quiet <- Alert{Incident: f.incident(top.ID), Reason: AlertRealert}
+	d2.until("the highlight", func(m *Model) bool { return m.fresh[top.ID] })
+	if d2.m.bell || strings.Contains(d2.m.View(), "\a") {
+		t.Fatal("rang with Bell off")
+	}
+}
+
+func TestReAlertOfTheIncidentOnScreenIsNotHighlighted(t *testing.T) {
+	f := newFixture(t)
+	x := f.ingest(event{title: "looking at it", sev: incidents.Sev1})
+	alerts := make(chan Alert, 1)
+	opts := f.options()
+	opts.Bell, opts.Alerts = true, alerts
+	d := drive(t, New(f.svc, opts), 100, 24)
+	d.key("enter")
+	d.until("the detail", func(m *Model) bool { return m.detail.in != nil })
+	alerts <- Alert{Incident: x, Reason: AlertRealert}
+	d.until("the bell", func(m *Model) bool { return m.bell })
+	if d.m.fresh[x.ID] {
+		t.Fatal("the incident being read was marked unseen")
+	}
+}
+
+var osc9 = regexp.MustCompile("\x1b\\]9;([^\x07]*)\x07")
+
+// notes returns the desktop notifications a frame carries, and the frame
+// without them.
+func notes(frame string) ([]string, string) {
+	var out []string
+	for _, m := range osc9.FindAllStringSubmatch(frame, -1) {
+		out = append(out, m[1])
+	}
+	return out, osc9.ReplaceAllString(frame, "")
+}
+
+func TestDesktopNotificationsAreInert(t *testing.T) {
+	f := newFixture(t)
+	alerts := make(chan Alert, 1)
+	opts := f.options()
+	opts.DesktopNotify = true // and no Bell: notifications alone
+	opts.Alerts = alerts
+	d := drive(t, New(f.svc, opts), 100, 24)
+	f.liveFrom()
+	evil := hostile + "\x9c\x1b\\ \u009c" + strings.Repeat(" and on", 100)
+	x := f.ingest(event{title: evil, sev: incidents.Sev1})
+	d.until("the notification", func(m *Model) bool { return len(m.notes) > 0 })
+	got, rest := notes(d.m.View())
+	if len(got) != 1 {
+		t.Fatalf("%d notifications in the frame, want 1: %q", len(got), d.m.View())
+	}
+	if d.m.bell || strings.Contains(rest, "\a") {
+		t.Fatal("rang with Bell off")
+	}
+	if r, bad := controlIn(rest); bad {
+		t.Fatalf("control character %U outside the notification", r)
+	}
+	n := got[0]
+	if r, bad := controlIn(n); bad {
+		t.Fatalf("control character %U in the notification %q", r, n)
+	}
+	if !strings.HasPrefix(n, "klaxon: SEV1 #"+itoa(x.ID)+" ␛]0;pwned␇␛[2Jboom") {
+		t.Fatalf("notification %q", n)
+	}
+	if c := utf8.RuneCountInString(n); c > 130 || !strings.HasSuffix(n, "…") {
+		t.Fatalf("notification is %d runes, not cut: %q", c, n)
+	}
+	d.until("the frame to end", func(m *Model) bool { return len(m.notes) == 0 })
+	if strings.Contains(d.m.View(), "\x1b]9;") {
+		t.Fatal("the notification stays in the frame")
+	}
+
+	// A re-alert notifies too, and says it is one; an untitled incident reads.
+	u := f.ingest(event{title: "", prio: "p2"})
+	alerts <- Alert{Incident: f.incident(u.ID), Reason: AlertRealert}
+	d.until("the re-alert's notification", func(m *Model) bool { return len(m.notes) > 0 })
+	got, _ = notes(d.m.View())
+	if len(got) != 1 || got[0] != "klaxon: still triggered: #"+itoa(u.ID)+" (untitled)" {
+		t.Fatalf("re-alert notification %q", got)
+	}
+}
+
+func TestDesktopNotificationsOfAStormAreSummed(t *testing.T) {
+	f := newFixture(t)
+	opts := f.options()
+	opts.DesktopNotify, opts.Bell = true, true
+	d := drive(t, New(f.svc, opts), 100, 24)
+	// Seven new sev1s heard in one message (as a storm is gathered).
+	msg := changesMsg{n: 7, incidents: map[int64]bool{}}
+	for id := int64(101); id <= 107; id++ {
+		at := f.now().Add(time.Second)
+		msg.incidents[id] = true
+		msg.created = append(msg.created, &incidents.Incident{ID: id, Title: "sev1 " + itoa(id), Severity: incidents.Sev1,
+			Status: incidents.Triggered, FirstSeen: at, LastSeen: at})
+	}
+	d.send(msg)
+	got, _ := notes(d.m.View())
+	want := []string{"klaxon: SEV1 #101 sev1 101", "klaxon: SEV1 #102 sev1 102", "klaxon: SEV1 #103 sev1 103", "klaxon: 4 more alerts"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("notifications %q, want %q", got, want)
+	}
+	if !d.m.bell || len(d.m.fresh) != 7 {
+		t.Fatalf("bell %v, %d highlighted", d.m.bell, len(d.m.fresh))
+	}
+}
