@@ -367,6 +367,22 @@ func actCmd(src Source, verb string, ids []int64, a incidents.PersonAction) tea.
 	}
 }
 
+// replayedMsg says how a replay went.
+type replayedMsg struct {
+	id     int64
+	answer string
+	err    error
+}
+
+func replayCmd(replay func(context.Context, int64) (string, error), id int64) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), queryTimeout)
+		defer cancel()
+		answer, err := replay(ctx, id)
+		return replayedMsg{id: id, answer: answer, err: err}
+	}
+}
+
 // tickMsg moves the ages on screen along.
 type tickMsg struct{}
 

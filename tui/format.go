@@ -3,6 +3,7 @@ package tui
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -78,6 +79,27 @@ func notification(in *incidents.Incident, realert bool) string {
 	}
 	b.WriteString(string(r))
 	return b.String()
+}
+
+// errorText is what an error says to a person: a domain error's sentence,
+// else the error's own text (untrusted: it goes through oneLine).
+func errorText(err error) string {
+	var e *incidents.Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return err.Error()
+}
+
+// answerStatus reads the HTTP status that begins a replay's answer
+// ("404 {…}"), or 0.
+func answerStatus(answer string) int {
+	code, _, _ := strings.Cut(answer, " ")
+	n, err := strconv.Atoi(code)
+	if err != nil || len(code) != 3 || n < 100 {
+		return 0
+	}
+	return n
 }
 
 // fit truncates trusted text to width columns (with an ellipsis) and pads it

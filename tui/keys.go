@@ -22,6 +22,7 @@ type KeyMap struct {
 	Priority       key.Binding
 	PriorityBack   key.Binding
 	Mark           key.Binding
+	Replay         key.Binding // enabled only when Options.Replay is set
 	Filter         key.Binding
 	FilterApply    key.Binding
 	FilterCancel   key.Binding
@@ -59,6 +60,7 @@ func DefaultKeyMap() KeyMap {
 		Priority:      key.NewBinding(key.WithKeys("p"), key.WithHelp("p/P", "priority ±")),
 		PriorityBack:  key.NewBinding(key.WithKeys("P"), key.WithHelp("P", "priority back")),
 		Mark:          key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "mark")),
+		Replay:        key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "replay")),
 		Filter:        key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 		FilterApply:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "keep filter")),
 		FilterCancel:  key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter")),
@@ -109,6 +111,17 @@ func (k KeyMap) journalHelp() helpKeys {
 	}
 }
 
+func (k KeyMap) requestsHelp() helpKeys {
+	return helpKeys{
+		short: []key.Binding{k.Up, k.Down, k.Detail, k.Replay, k.NextView, k.Views, k.Help, k.Quit},
+		full: [][]key.Binding{
+			{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End},
+			{k.Detail, k.Back, k.Replay},
+			{k.NextView, k.PrevView, k.Views, k.Help, k.Quit},
+		},
+	}
+}
+
 func (k KeyMap) incidentDetailHelp() helpKeys {
 	return helpKeys{
 		short: []key.Binding{k.Back, k.Up, k.Down, k.Acknowledge, k.Unacknowledge, k.Resolve, k.Severity, k.Priority, k.Help, k.Quit},
@@ -122,9 +135,10 @@ func (k KeyMap) incidentDetailHelp() helpKeys {
 
 func (k KeyMap) requestDetailHelp() helpKeys {
 	return helpKeys{
-		short: []key.Binding{k.Back, k.Up, k.Down, k.PageUp, k.PageDown, k.Help, k.Quit},
+		short: []key.Binding{k.Back, k.Up, k.Down, k.PageUp, k.PageDown, k.Replay, k.Help, k.Quit},
 		full: [][]key.Binding{
 			{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End},
+			{k.Replay},
 			{k.Back, k.NextView, k.Views, k.Help, k.Quit},
 		},
 	}

@@ -71,6 +71,8 @@ type Model struct {
 	statusErr bool
 	statusAt  time.Time
 
+	replaying int64 // the request being replayed (0: none)
+
 	bell    bool     // this frame rings the terminal bell
 	notes   []string // desktop notifications this frame carries (OSC 9)
 	bellSeq int
@@ -97,13 +99,15 @@ func New(src Source, opts Options) Model {
 	in.Cursor.SetMode(cursor.CursorStatic)
 	in.CharLimit = 200
 
+	keys := DefaultKeyMap()
+	keys.Replay.SetEnabled(opts.Replay != nil)
 	incidentID := func(in *incidents.Incident) int64 { return in.ID }
 	return Model{
 		src:        src,
 		opts:       opts,
 		now:        now,
 		started:    now().Truncate(time.Millisecond),
-		keys:       DefaultKeyMap(),
+		keys:       keys,
 		styles:     st,
 		help:       h,
 		input:      in,
@@ -205,6 +209,19 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 
 	case alertsMsg:
 		return m.handleAlerts(msg)
+
+	case replayedMsg:
+		m.replaying = 0
+		what := "replayed request " + itoa(msg.id) + ": "
+		switch {
+		case msg.err != nil:
+			m.setError("replay of request " + itoa(msg.id) + " failed: " + errorText(msg.err))
+		case answerStatus(msg.answer) >= 400:
+			m.setError(what + msg.answer)
+		default:
+			m.setStatus(what + msg.answer)
+		}
+		return nil
 
 	case bellDoneMsg:
 		if msg.n == m.bellSeq {
@@ -422,6 +439,18 @@ func (m *Model) announce(texts []string) tea.Cmd {
 // sums up the rest in one: a storm of sev1s should not bury the desktop.
 const maxNotes = 3
 
+// replay sends request id again through Options.Replay; one at a time, so
+// a key pressed twice does not page twice.
+func (m *Model) replay(id int64) tea.Cmd {
+	if m.replaying != 0 {
+		m.setStatus("still replaying request " + itoa(m.replaying) + "…")
+		return nil
+	}
+	m.replaying = id
+	m.setStatus("replaying request " + itoa(id) + "…")
+	return replayCmd(m.opts.Replay, id)
+}
+
 // setHealth records klaxon's health and reports whether it just came back.
 func (m *Model) setHealth(h incidents.Health) (recovered bool) {
 	was := m.health.OK
@@ -562,6 +591,14 @@ func (m *Model) listKey(msg tea.KeyMsg) tea.Cmd {
 		m.input.CursorEnd()
 		m.layout()
 		return m.input.Focus()
+	case key.Matches(msg, m.keys.Replay):
+		if r, ok := m.requests.selected(); ok && m.view == viewRequests {
+			return m.replay(r.ID)
+		}
+		if m.view != viewRequests {
+			m.setStatus("replay works on the Requests view (4)")
+		}
+		return nil
 	case key.Matches(msg, m.keys.Mark):
 		if il := m.incidentList(m.view); il != nil {
 			if in, ok := il.selected(); ok {
@@ -937,6 +974,8 @@ func (m *Model) detailKey(msg tea.KeyMsg) tea.Cmd {
 		vp.GotoTop()
 	case key.Matches(msg, m.keys.End):
 		vp.GotoBottom()
+	case key.Matches(msg, m.keys.Replay) && m.detail.kind == detailRequest:
+		return m.replay(m.detail.id)
 	default:
 		if m.detail.kind == detailIncident {
 			return m.actionKey(msg)

@@ -79,6 +79,13 @@ type Options struct {
 	// into a system notification and other terminals ignore. It does not
 	// need Bell.
 	DesktopNotify bool
+	// Replay sends a journaled request again, as its sender did, and returns
+	// the answer, by convention "STATUS BODY" (e.g. `200 {"ok":true,…}`).
+	// The R key calls it from the Requests view and a request's page and
+	// shows the answer in the status line (an answer of 400 or more, or an
+	// error, as an error); the new journal entry arrives like any other.
+	// nil: no replay, and R is not offered.
+	Replay func(ctx context.Context, requestID int64) (string, error)
 	// Now is the clock (for tests); nil means time.Now.
 	Now func() time.Time
 	// Renderer draws the styles; nil means lipgloss.DefaultRenderer(). An SSH

@@ -68,7 +68,9 @@ func (m *Model) helpKeys() helpKeys {
 		return m.keys.incidentDetailHelp()
 	case m.detail.kind == detailRequest:
 		return m.keys.requestDetailHelp()
-	case m.view == viewSuppressed || m.view == viewRequests:
+	case m.view == viewRequests:
+		return m.keys.requestsHelp()
+	case m.view == viewSuppressed:
 		return m.keys.journalHelp()
 	}
 	return m.keys.incidentListHelp()
