@@ -49,6 +49,7 @@ type App struct {
 	http     *http.Server
 	ssh      *sshconsole.Server
 	sshLn    net.Listener
+	alerts   <-chan tui.Alert // the in-process console's alerts
 }
 
 // OpenApp locks the data directory, opens the database, makes the default
@@ -158,7 +159,7 @@ func (a *App) openSSH() error {
 		Addr:           a.Config.SSHAddr,
 		HostKeyPath:    filepath.Join(a.Config.DataDir, "ssh_host_ed25519"),
 		AuthorizedKeys: a.Config.AuthorizedKeys,
-		Console:        tui.Options{WebhookURL: a.WebhookURL(), Bell: !a.Config.NoBell},
+		Console:        a.consoleOptions(),
 		Logger:         a.Log,
 	})
 	if err != nil {

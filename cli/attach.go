@@ -55,7 +55,7 @@ func attach(ctx context.Context, client *remote.Client, e Env) error {
 	if !e.Interactive {
 		return errors.New("attach needs a terminal")
 	}
-	return tui.Run(ctx, client, tui.Options{WebhookURL: url, Bell: true})
+	return tui.Run(ctx, client, tui.Options{WebhookURL: url, Bell: true, Replay: replayFunc(client)})
 }
 
 // offerAttach asks whether to attach to the klaxon that holds the data

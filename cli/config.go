@@ -36,6 +36,7 @@ type Config struct {
 	SSHAddr        string
 	AuthorizedKeys string
 	OnTrigger      string
+	DesktopNotify  bool
 	Realert        realertFlag
 }
 
@@ -114,6 +115,7 @@ func serverFlags(fs *flag.FlagSet, c *Config) {
 	commonFlags(fs, c)
 	fs.BoolVar(&c.AcceptAnyToken, "accept-any-token", envBool("ACCEPT_ANY_TOKEN"), "make an unknown token an integration named after it, instead of a 404; for developing an integration locally (KLAXON_ACCEPT_ANY_TOKEN)")
 	fs.StringVar(&c.LogFile, "log-file", env("LOG_FILE", ""), "write the log to `FILE` (KLAXON_LOG_FILE); default: klaxon.log in the data directory, or stderr for serve")
+	fs.BoolVar(&c.DesktopNotify, "desktop-notify", envBool("DESKTOP_NOTIFY"), "also send new sev1s and re-alerts as desktop notifications (OSC 9: iTerm2, WezTerm, kitty, foot, Windows Terminal) (KLAXON_DESKTOP_NOTIFY)")
 	fs.BoolVar(&c.NoBell, "no-bell", envBool("NO_BELL"), "do not ring the terminal bell for a new sev1 incident (KLAXON_NO_BELL)")
 	limit, _ := strconv.Atoi(env("JOURNAL_LIMIT", "10000"))
 	fs.IntVar(&c.JournalLimit, "journal-limit", limit, "how many requests the request journal keeps, newest first (KLAXON_JOURNAL_LIMIT)")

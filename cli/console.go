@@ -5,8 +5,20 @@ import (
 	"fmt"
 	"sync"
 
+	"klaxon/incidents"
 	"klaxon/tui"
 )
+
+// consoleOptions are the console's options for this app, in this process.
+func (a *App) consoleOptions() tui.Options {
+	return tui.Options{
+		WebhookURL:    a.WebhookURL(),
+		Bell:          !a.Config.NoBell,
+		DesktopNotify: a.Config.DesktopNotify,
+		Alerts:        a.alerts,
+		Replay:        replayFunc(serviceBackend{Service: a.Service, base: a.BaseURL}),
+	}
+}
 
 // runConsole runs the receiver in the background and the console in the
 // foreground; quitting the console stops the receiver gracefully. Without a
@@ -18,6 +30,14 @@ func runConsole(ctx context.Context, app *App, e Env) error {
 	}
 	serveCtx, stopServing := context.WithCancel(ctx)
 	defer stopServing()
+	alerts := make(chan tui.Alert, 64)
+	app.Alert = func(in *incidents.Incident, reason string) {
+		select {
+		case alerts <- tui.Alert{Incident: in, Reason: reason}:
+		default: // the console is behind; it rings for the next one
+		}
+	}
+	app.alerts = alerts
 	var (
 		wg       sync.WaitGroup
 		serveErr error
@@ -28,10 +48,7 @@ func runConsole(ctx context.Context, app *App, e Env) error {
 		serveErr = app.Serve(serveCtx)
 		stopServing()
 	}()
-	consoleErr := tui.Run(serveCtx, app.Service, tui.Options{
-		WebhookURL: app.WebhookURL(),
-		Bell:       !app.Config.NoBell,
-	})
+	consoleErr := tui.Run(serveCtx, app.Service, app.consoleOptions())
 	stopServing()
 	wg.Wait()
 	if consoleErr != nil {

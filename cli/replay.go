@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"klaxon/incidents"
 	"klaxon/termtext"
 )
 
@@ -33,40 +32,12 @@ func runReplay(ctx context.Context, args []string, e Env) error {
 	if err != nil || id < 1 {
 		return usageError(fs, "%q is not a request ID", pos[0])
 	}
-	var req *incidents.Request
-	err = withBackend(ctx, c, func(b backend) error {
-		if req, err = b.Request(ctx, id); err != nil {
-			return err
-		}
-		if to != "" {
-			return nil
-		}
-		if req.Integration == "" {
-			return fmt.Errorf("request %d went to a token that matched no integration; pass --to URL to say where to send it", id)
-		}
-		list, err := b.Integrations(ctx)
-		if err != nil {
-			return err
-		}
-		for _, in := range list {
-			if in.Name == req.Integration {
-				to = in.URL
-				return nil
-			}
-		}
-		return fmt.Errorf("request %d went to integration %q, which no longer exists; pass --to URL", id, termtext.Line(req.Integration))
-	})
-	if err != nil {
+	var status int
+	var answer string
+	err = withBackend(ctx, c, func(b backend) (err error) {
+		status, answer, err = replayRequest(ctx, b, id, to, e.Stderr)
 		return err
-	}
-	contentType := ""
-	if v := req.Headers["Content-Type"]; len(v) > 0 {
-		contentType = v[0]
-	}
-	if req.Truncated {
-		fmt.Fprintf(e.Stderr, "klaxon: warning: request %d's body was cut at the size limit when journaled; sending what was kept\n", id)
-	}
-	status, answer, err := sendRaw(ctx, req.Method, to, contentType, req.Body)
+	})
 	if err != nil {
 		return err
 	}
@@ -75,6 +46,51 @@ func runReplay(ctx context.Context, args []string, e Env) error {
 		return fmt.Errorf("the replay was refused with %d", status)
 	}
 	return nil
+}
+
+// replayRequest sends journal entry id again, to its integration's webhook
+// URL or to to, and returns the answer. Warnings go to warn.
+func replayRequest(ctx context.Context, b backend, id int64, to string, warn io.Writer) (int, string, error) {
+	req, err := b.Request(ctx, id)
+	if err != nil {
+		return 0, "", err
+	}
+	if to == "" {
+		if req.Integration == "" {
+			return 0, "", fmt.Errorf("request %d went to a token that matched no integration; pass --to URL to say where to send it", id)
+		}
+		list, err := b.Integrations(ctx)
+		if err != nil {
+			return 0, "", err
+		}
+		for _, in := range list {
+			if in.Name == req.Integration {
+				to = in.URL
+			}
+		}
+		if to == "" {
+			return 0, "", fmt.Errorf("request %d went to integration %q, which no longer exists; pass --to URL", id, termtext.Line(req.Integration))
+		}
+	}
+	contentType := ""
+	if v := req.Headers["Content-Type"]; len(v) > 0 {
+		contentType = v[0]
+	}
+	if req.Truncated && warn != nil {
+		fmt.Fprintf(warn, "klaxon: warning: request %d's body was cut at the size limit when journaled; sending what was kept\n", id)
+	}
+	return sendRaw(ctx, req.Method, to, contentType, req.Body)
+}
+
+// replayFunc is the console's R key: replay through b, answered as "STATUS BODY".
+func replayFunc(b backend) func(ctx context.Context, id int64) (string, error) {
+	return func(ctx context.Context, id int64) (string, error) {
+		status, answer, err := replayRequest(ctx, b, id, "", nil)
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("%d %s", status, answer), nil
+	}
 }
 
 // sendRaw sends one request as a sender would and returns the answer.
