@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/bubbles/viewport"
 	"github.com/charmbracelet/x/ansi"
@@ -73,8 +74,8 @@ func wrapText(text string, width int) string {
 }
 
 // incidentPage writes everything about an incident. Webhook text is made
-// inert with termtext.
-func incidentPage(st Styles, in *incidents.Incident) string {
+// inert with termtext. now places the timers ("in 4m").
+func incidentPage(st Styles, in *incidents.Incident, now time.Time) string {
 	var b strings.Builder
 	field := func(label, value string) {
 		b.WriteString(st.Label.Render(fmt.Sprintf("%-13s", label)))
@@ -101,6 +102,9 @@ func incidentPage(st Styles, in *incidents.Incident) string {
 		field("Key", termtext.Line(in.Key))
 	}
 	field("Repeats", plural(int(in.Suppressed), "suppressed duplicate", "suppressed duplicates"))
+	if in.Storming {
+		field("Storm", st.StatusErr.Render(stormLabel)+" 20+ triggers a minute: repeats counted exactly, raw payloads sampled")
+	}
 	field("First seen", clock(in.FirstSeen))
 	field("Last seen", clock(in.LastSeen))
 	acked, resolved := "—", "—"
@@ -112,6 +116,13 @@ func incidentPage(st Styles, in *incidents.Incident) string {
 	}
 	field("Acknowledged", acked)
 	field("Resolved", resolved)
+	// The integration's timers: when they will act on their own.
+	if t := in.UnacknowledgesAt; t != nil {
+		field("Ack expires", clock(*t)+"  "+until(now, *t)+st.Dim.Render(" (back to triggered)"))
+	}
+	if t := in.AutoResolvesAt; t != nil {
+		field("Auto-resolve", clock(*t)+"  "+until(now, *t)+st.Dim.Render(" (unless it triggers again)"))
+	}
 
 	b.WriteString("\n" + st.Section.Render("Details") + "\n")
 	if d := prettyValue(in.Details); d != "" {

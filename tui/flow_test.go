@@ -25,7 +25,12 @@ type flow struct {
 
 func startFlow(t *testing.T, f *fixture, opts Options, width, height int) *flow {
 	t.Helper()
-	tm := teatest.NewTestModel(t, New(f.svc, opts), teatest.WithInitialTermSize(width, height))
+	return startFlowOver(t, f.svc, opts, width, height)
+}
+
+func startFlowOver(t *testing.T, src Source, opts Options, width, height int) *flow {
+	t.Helper()
+	tm := teatest.NewTestModel(t, New(src, opts), teatest.WithInitialTermSize(width, height))
 	fl := &flow{t: t, tm: tm}
 	t.Cleanup(func() { _ = tm.Quit() })
 	return fl
@@ -183,5 +188,53 @@ func TestFlowFullHelp(t *testing.T) {
 	fl.waitFor("[1 Open 5]", "backup job did not run", "1/5")
 	fl.press("?")
 	fl.waitFor("previous view")
+	golden(t, fl.quit())
+}
+
+// The disk is full: the header and a warning line say so, whatever else is
+// on screen. #1 is storming.
+func TestFlowNotReceiving(t *testing.T) {
+	f := newFixture(t)
+	seedSome(f)
+	src := dressed(f.svc)
+	src.health = &incidents.Health{OK: false, Since: f.now().Add(-3 * time.Minute),
+		Problem: "the disk holding the database is full; klaxon took nothing, send again once space is freed"}
+	src.set(1, func(in *incidents.Incident) { in.Storming = true })
+	fl := startFlowOver(t, src, f.options(), 80, 24)
+	fl.waitFor("NOT RECEIVING", "[1 Open 5]", "1/5", "×1⚡")
+	golden(t, fl.quit())
+}
+
+func TestFlowDetailTimersAndStorm(t *testing.T) {
+	f := newFixture(t)
+	seedSome(f)
+	if _, err := f.svc.Acknowledge(context.Background(), 1, incidents.ByAPI); err != nil {
+		t.Fatal(err)
+	}
+	src := dressed(f.svc)
+	now := f.now()
+	src.set(1, func(in *incidents.Incident) {
+		in.Storming = true
+		in.UnacknowledgesAt = timeP(now.Add(4 * time.Minute))
+		in.AutoResolvesAt = timeP(now.Add(25 * time.Minute))
+	})
+	fl := startFlowOver(t, src, f.options(), 100, 30)
+	fl.waitFor("disk full on db-1", "[1 Open 5]", "1/5")
+	fl.press("enter")
+	fl.waitFor("Ack expires", "Auto-resolve", "⚡STORM")
+	golden(t, fl.quit())
+}
+
+func TestFlowReplay(t *testing.T) {
+	f := newFixture(t)
+	seedSome(f)
+	opts := f.options()
+	opts.Replay = newReplayer(t, f).Replay
+	fl := startFlow(t, f, opts, 100, 24)
+	fl.waitFor("[1 Open 5]", "1/5")
+	fl.press("4")
+	fl.waitFor("[4 Requests 6]", "1/6", "R replay")
+	fl.press("R")
+	fl.waitFor("replayed request 6: 200", "[4 Requests 7]", "2/7") // the selection stays on request 6
 	golden(t, fl.quit())
 }

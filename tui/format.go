@@ -162,6 +162,30 @@ func repeats(n int64) string {
 	return "×" + strconv.FormatInt(n/1_000_000, 10) + "M"
 }
 
+// stormMark follows the repeat count of an incident whose key is storming
+// (triggering 20+ times a minute): a symbol, so it reads without colour.
+const (
+	stormMark  = "⚡"
+	stormLabel = "⚡STORM"
+)
+
+// repeatsCell is the REP column: ×N, and ⚡ while the incident storms.
+func repeatsCell(in *incidents.Incident) string {
+	if in.Storming {
+		return repeats(in.Suppressed) + stormMark
+	}
+	return repeats(in.Suppressed)
+}
+
+// until says when t comes, from now: "in 4m", or "due now" once it is due
+// (a timer that has not acted yet).
+func until(now, t time.Time) string {
+	if a := age(t, now); a != "now" {
+		return "in " + a
+	}
+	return "due now"
+}
+
 // thousands writes n with thousands separators: 100,000.
 func thousands(n int) string {
 	s := strconv.Itoa(n)

@@ -205,6 +205,10 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		if m.status != "" && !m.statusErr && m.now().Sub(m.statusAt) > 5*time.Second {
 			m.status = ""
 		}
+		if in := m.detail.in; m.detail.kind == detailIncident && in != nil && (in.UnacknowledgesAt != nil || in.AutoResolvesAt != nil) {
+			// Move "in 4m" along.
+			m.detail.setContent(incidentPage(m.styles, in, m.now()), true)
+		}
 		return tickCmd()
 
 	case alertsMsg:
@@ -811,7 +815,7 @@ func (m *Model) applyLocally(ids []int64, a incidents.PersonAction) {
 	}
 	if m.detail.in != nil && want[m.detail.in.ID] {
 		m.detail.in = update(m.detail.in)
-		m.detail.setContent(incidentPage(m.styles, m.detail.in), true)
+		m.detail.setContent(incidentPage(m.styles, m.detail.in, m.now()), true)
 	}
 }
 
@@ -938,7 +942,7 @@ func (m *Model) receiveDetail(msg detailMsg) tea.Cmd {
 	if msg.err == nil {
 		first := m.detail.in == nil
 		m.detail.in = msg.in
-		m.detail.setContent(incidentPage(m.styles, msg.in), !first)
+		m.detail.setContent(incidentPage(m.styles, msg.in, m.now()), !first)
 	}
 	if m.detail.dirty {
 		m.detail.dirty = false

@@ -235,9 +235,12 @@ func (m *Model) listView(height int) []string {
 // incidentColumns are the widths of an incident row's flexible columns.
 type incidentColumns struct{ id, title, integ int }
 
-// Fixed columns: marker 2, severity 4, priority 2, repeats 6, status 4, age 4
-// and the spaces between.
-const incidentFixed = 2 + 4 + 1 + 2 + 1 + 1 + 1 + 6 + 1 + 4 + 1 + 4
+// Fixed columns: marker 2, severity 4, priority 2, repeats 7 (×9999⚡),
+// status 4, age 4 and the spaces between.
+const (
+	repWidth      = 7
+	incidentFixed = 2 + 4 + 1 + 2 + 1 + 1 + 1 + repWidth + 1 + 4 + 1 + 4
+)
 
 func incidentLayout(width, idWidth int) incidentColumns {
 	c := incidentColumns{id: idWidth}
@@ -269,7 +272,7 @@ func (m *Model) incidentsView(w *window[*incidents.Incident], height int) []stri
 	if cols.integ > 0 {
 		header += " " + fit("INTEGRATION", cols.integ)
 	}
-	header += " " + fitRight("REP", 6) + " " + fit("STAT", 4) + " " + fitRight("AGE", 4)
+	header += " " + fitRight("REP", repWidth) + " " + fit("STAT", 4) + " " + fitRight("AGE", 4)
 	out := make([]string, 0, height)
 	out = append(out, st.Columns.Render(header))
 	now := m.now()
@@ -315,7 +318,7 @@ func (m *Model) incidentRow(in *incidents.Incident, selected bool, cols incident
 		}
 		integ = fit(oneLine(name, cols.integ), cols.integ) + " "
 	}
-	rep := fitRight(repeats(in.Suppressed), 6)
+	rep := fitRight(repeatsCell(in), repWidth)
 	stat := fit(statLabel, 4)
 	ago := fitRight(age(now, in.LastSeen), 4)
 
@@ -489,6 +492,9 @@ func (m *Model) detailView(height int) []string {
 			prio = strings.ToUpper(string(in.Priority)) + " "
 		}
 		lead := "#" + itoa(in.ID) + " " + sevStyle.Render(sevLabel) + " " + prio + statStyle.Render(statLabel) + " "
+		if in.Storming {
+			lead += st.StatusErr.Render(stormLabel) + " "
+		}
 		tail := "  seen " + age(m.now(), in.LastSeen) + " ago"
 		room := max(5, m.width-ansi.StringWidth(lead)-ansi.StringWidth(tail))
 		name := st.Bold.Render(oneLine(in.Title, room))
