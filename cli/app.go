@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -199,17 +200,20 @@ func (a *App) Serve(ctx context.Context) error {
 		}
 		errc <- a.http.Serve(a.listener)
 	}()
-	go a.pruneEvery(ctx, 10*time.Minute)
-	go a.runTimersEvery(ctx, 5*time.Second)
+	// Background work stops, and is waited for, before Serve returns, so
+	// that Close never pulls the database from under it.
+	bg, stopBackground := context.WithCancel(ctx)
+	var background sync.WaitGroup
+	defer func() {
+		stopBackground()
+		background.Wait()
+	}()
 	notifier := notify.New(a.Service, notify.Options{
 		Command: a.Config.OnTrigger, Realert: a.Config.Realert, Alert: a.Alert, Logger: a.Log,
 	})
-	notified := make(chan struct{})
-	go func() {
-		defer close(notified)
-		notifier.Run(ctx, 15*time.Second)
-	}()
-	defer func() { <-notified }()
+	background.Go(func() { a.pruneEvery(bg, 10*time.Minute) })
+	background.Go(func() { a.runTimersEvery(bg, 5*time.Second) })
+	background.Go(func() { notifier.Run(bg, 15*time.Second) })
 	if a.ssh != nil {
 		go func() {
 			if err := a.ssh.Serve(a.sshLn); err != nil {

@@ -49,8 +49,13 @@ func TestTLSAndExposureWarning(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer app.Close()
-	go app.Serve(ctx)
+	served := make(chan error, 1)
+	go func() { served <- app.Serve(ctx) }()
+	defer func() {
+		cancel()
+		<-served
+		app.Close()
+	}()
 	if !strings.HasPrefix(app.WebhookURL(), "https://") {
 		t.Fatalf("webhook URL with TLS: %s", app.WebhookURL())
 	}
