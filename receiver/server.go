@@ -129,6 +129,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Too much at once: refuse cheaply rather than queue without bound.
 		w.Header().Set("Retry-After", "1")
 		writeError(w, 503, "klaxon is taking too many requests at once; send again in a second")
+		if s.opts.Observer != nil {
+			s.opts.Observer.ObserveEvent("", string(incidents.OutcomeError), 503, 0)
+		}
 	}
 }
 
