@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/cursor"
@@ -217,6 +218,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case replayedMsg:
 		m.replaying = 0
 		what := "replayed request " + itoa(msg.id) + ": "
+		msg.answer = strings.TrimSpace(msg.answer)
 		switch {
 		case msg.err != nil:
 			m.setError("replay of request " + itoa(msg.id) + " failed: " + errorText(msg.err))

@@ -523,17 +523,6 @@ const slowLoad = 500 * time.Millisecond
 
 func (m *Model) statusView() string {
 	st := m.styles
-	var left string
-	switch {
-	case m.filtering:
-		left = m.input.View()
-	case m.status != "" && m.statusErr:
-		left = st.StatusErr.Render("✗ " + oneLine(m.status, max(5, m.width-30)))
-	case m.status != "":
-		left = st.StatusOK.Render(oneLine(m.status, max(5, m.width-30)))
-	case m.loadErr() != nil:
-		left = st.StatusErr.Render("✗ " + oneLine("cannot read: "+incidents.ErrorMessage(m.loadErr()), max(5, m.width-30)))
-	}
 	var right []string
 	if m.query != "" && !m.filtering {
 		right = append(right, "filter: "+oneLine(m.query, 20))
@@ -557,6 +546,19 @@ func (m *Model) statusView() string {
 		right = append(right, fmt.Sprintf("%3.0f%%", m.detail.vp.ScrollPercent()*100))
 	}
 	r := st.Dim.Render(strings.Join(right, "  "))
+	// The message gets what the right side leaves (a replay's answer is long).
+	room := max(5, m.width-max(12, ansi.StringWidth(r))-2)
+	var left string
+	switch {
+	case m.filtering:
+		left = m.input.View()
+	case m.status != "" && m.statusErr:
+		left = st.StatusErr.Render("✗ " + oneLine(m.status, room-2))
+	case m.status != "":
+		left = st.StatusOK.Render(oneLine(m.status, room))
+	case m.loadErr() != nil:
+		left = st.StatusErr.Render("✗ " + oneLine("cannot read: "+incidents.ErrorMessage(m.loadErr()), room-2))
+	}
 	gap := m.width - ansi.StringWidth(left) - ansi.StringWidth(r)
 	if gap < 1 {
 		return left
