@@ -51,7 +51,7 @@ func headerLine(m *Model) string { return strings.Split(m.View(), "\n")[0] }
 func warningLine(m *Model) string {
 	for _, l := range strings.Split(ansi.Strip(m.View()), "\n") {
 		if strings.HasPrefix(l, "⚠") {
-			return l
+			return strings.TrimRight(l, " ")
 		}
 	}
 	return ""
@@ -77,7 +77,7 @@ func TestFullDiskIsShownUntilStorageRecovers(t *testing.T) {
 	if !strings.HasPrefix(warn, "⚠ ") || !strings.Contains(warn, "disk") || !strings.Contains(warn, "full") {
 		t.Fatalf("warning line %q does not say what is wrong:\n%s", warn, screen)
 	}
-	if w := ansi.StringWidth(warn); w != 100 {
+	if w := ansi.StringWidth(lineWith(screen, "⚠ the disk")); w != 100 {
 		t.Fatalf("the warning line is %d wide, want the full 100", w)
 	}
 	if lines := strings.Split(screen, "\n"); len(lines) != 24 {
@@ -170,7 +170,9 @@ func TestAttachedConsoleShowsDisconnection(t *testing.T) {
 	})
 	client := remote.New(ts.URL, "tok")
 	client.MinBackoff, client.MaxBackoff = 10*time.Millisecond, 50*time.Millisecond
-	d := drive(t, New(client, f.options()), 100, 24)
+	opts := f.options()
+	opts.Bell = true
+	d := drive(t, New(client, opts), 100, 24)
 	d.until("the stream to connect", func(m *Model) bool { return m.health.OK && m.open.Len() == 1 })
 
 	down.Store(true)
@@ -183,13 +185,36 @@ func TestAttachedConsoleShowsDisconnection(t *testing.T) {
 		t.Fatalf("stale rows shown as live:\n%s", d.m.View())
 	}
 	// What happens while out of reach is not heard...
+	f.liveFrom()
 	missed := f.ingest(event{title: "while disconnected", sev: incidents.Sev1})
 
-	// ...and is read once the stream is back.
+	// ...and is read once the stream is back; a new sev1 among it rings.
 	down.Store(false)
 	d.until("the reconnect and reload", func(m *Model) bool { return m.health.OK && m.hasOpen(missed.ID) })
+	if !d.m.fresh[missed.ID] || !d.m.bell {
+		t.Fatalf("a sev1 that arrived while disconnected is not announced (fresh %v, bell %v)", d.m.fresh, d.m.bell)
+	}
 	d.settle()
 	if warningLine(&d.m) != "" || !strings.Contains(headerLine(&d.m), "● live") {
 		t.Fatalf("after reconnecting:\n%s", d.m.View())
+	}
+}
+
+func TestTroubleKeepsWhenItBegan(t *testing.T) {
+	f := newFixture(t)
+	d := drive(t, New(f.svc, f.options()), 100, 24)
+	began := f.now().Add(-5 * time.Minute)
+	bad := func(since time.Time, problem string) {
+		d.send(changesMsg{incidents: map[int64]bool{}, health: &incidents.Health{OK: false, Problem: problem, Since: since}})
+	}
+	bad(began, "disconnected (connection refused); reconnecting in 1s")
+	bad(f.now().Add(-time.Second), "disconnected (connection refused); reconnecting in 2s") // the next attempt failed too
+	if w := warningLine(&d.m); !strings.Contains(w, "reconnecting in 2s") || !strings.HasSuffix(w, "(for 5m)") {
+		t.Fatalf("warning %q: want the latest problem, since the trouble began", w)
+	}
+	d.send(changesMsg{incidents: map[int64]bool{}, health: &incidents.Health{OK: true}})
+	bad(f.now().Add(-time.Second), "again")
+	if w := warningLine(&d.m); !strings.HasSuffix(w, "(for 1s)") {
+		t.Fatalf("new trouble after recovery: %q", w)
 	}
 }

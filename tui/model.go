@@ -169,7 +169,11 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		if msg.view == viewResolved {
 			return receive(m, &m.resolved, msg)
 		}
-		return receive(m, &m.open, msg)
+		var announce tea.Cmd
+		if msg.gen == m.open.gen && msg.err == nil {
+			announce = m.announce(m.noticeMissed(msg.pages))
+		}
+		return tea.Batch(receive(m, &m.open, msg), announce)
 	case windowMsg[incidents.SuppressedEvent]:
 		return receive(m, &m.suppressed, msg)
 	case windowMsg[*incidents.Request]:
@@ -397,6 +401,27 @@ func (m *Model) handleChanges(msg changesMsg) tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
+// noticeMissed finds, in rows read for the Open view, new sev1 incidents
+// that no change announced: they arrived while the console was not hearing
+// changes (an attached console's stream was down, or a resync replaced
+// them). They ring and are highlighted as if heard live.
+func (m *Model) noticeMissed(pages []chunk[*incidents.Incident]) []string {
+	var news []string
+	top := m.maxSeenID
+	for _, c := range pages {
+		for _, in := range c.items {
+			top = max(top, in.ID)
+			if in.ID <= m.maxSeenID || in.Severity != incidents.Sev1 || in.Status != incidents.Triggered || in.FirstSeen.Before(m.started) {
+				continue
+			}
+			m.fresh[in.ID] = true
+			news = append(news, notification(in, false))
+		}
+	}
+	m.maxSeenID = top
+	return news
+}
+
 // handleAlerts announces re-alerts from the notifier, and listens again.
 func (m *Model) handleAlerts(msg alertsMsg) tea.Cmd {
 	var cmds []tea.Cmd
@@ -460,6 +485,10 @@ func (m *Model) replay(id int64) tea.Cmd {
 // setHealth records klaxon's health and reports whether it just came back.
 func (m *Model) setHealth(h incidents.Health) (recovered bool) {
 	was := m.health.OK
+	if !was && !h.OK && !m.health.Since.IsZero() && (h.Since.IsZero() || m.health.Since.Before(h.Since)) {
+		// Still in trouble (a reconnect failed again, say): it began then.
+		h.Since = m.health.Since
+	}
 	m.health = h
 	if was != h.OK {
 		m.layout() // the warning line comes or goes
