@@ -177,13 +177,24 @@ func repeatsCell(in *incidents.Incident) string {
 	return repeats(in.Suppressed)
 }
 
-// until says when t comes, from now: "in 4m", or "due now" once it is due
-// (a timer that has not acted yet).
+// until says when t comes, from now, rounded to the nearest unit: "in 4m"
+// (for 4m40s), or "due now" once it is due (a timer that has not acted yet).
 func until(now, t time.Time) string {
-	if a := age(t, now); a != "now" {
-		return "in " + a
+	d := t.Sub(now)
+	n, unit := 0, ""
+	switch {
+	case d < time.Second:
+		return "due now"
+	case d < time.Minute:
+		n, unit = int(d/time.Second), "s"
+	case d < time.Hour-30*time.Second:
+		n, unit = int(d.Round(time.Minute)/time.Minute), "m"
+	case d < 48*time.Hour-30*time.Minute:
+		n, unit = int(d.Round(time.Hour)/time.Hour), "h"
+	default:
+		n, unit = int(d.Round(24*time.Hour)/(24*time.Hour)), "d"
 	}
-	return "due now"
+	return "in " + strconv.Itoa(n) + unit
 }
 
 // thousands writes n with thousands separators: 100,000.

@@ -202,3 +202,21 @@ func TestRepeatsCellFitsItsColumn(t *testing.T) {
 		}
 	}
 }
+
+func TestUntilRoundsToTheNearestUnit(t *testing.T) {
+	now := t0
+	for _, c := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{-time.Minute, "due now"}, {0, "due now"}, {999 * time.Millisecond, "due now"}, {time.Second, "in 1s"},
+		{59 * time.Second, "in 59s"}, {time.Minute, "in 1m"}, {4*time.Minute + 40*time.Second, "in 5m"},
+		{4*time.Minute + 20*time.Second, "in 4m"}, {59*time.Minute + 40*time.Second, "in 1h"},
+		{90 * time.Minute, "in 2h"}, {2*time.Hour + 29*time.Minute, "in 2h"}, {47 * time.Hour, "in 47h"},
+		{47*time.Hour + 40*time.Minute, "in 2d"}, {10 * 24 * time.Hour, "in 10d"},
+	} {
+		if got := until(now, now.Add(c.d)); got != c.want {
+			t.Errorf("until(%v) = %q, want %q", c.d, got, c.want)
+		}
+	}
+}
