@@ -2,6 +2,7 @@ package incidents
 
 import (
 	"encoding/json"
+	"strconv"
 	"time"
 )
 
@@ -171,19 +172,42 @@ func Apply(ev Event, open *Incident, integ *Integration, now time.Time) (Outcome
 	return Folded, &in, entries
 }
 
-// MarshalJSON writes the receiver's answer to an accepted event.
+// MarshalJSON writes the receiver's answer to an accepted event:
+// {"ok":true,"action":…,"incident":ID,"warnings":[…]}, without "incident"
+// when there is none. Every accepted event is answered with it, so it is
+// written by hand rather than by reflection.
 func (r IngestResult) MarshalJSON() ([]byte, error) {
-	w := struct {
-		OK       bool     `json:"ok"`
-		Action   Outcome  `json:"action"`
-		Incident int64    `json:"incident,omitempty"`
-		Warnings []string `json:"warnings"`
-	}{OK: true, Action: r.Outcome, Warnings: r.Warnings}
-	if w.Warnings == nil {
-		w.Warnings = []string{}
+	b := make([]byte, 0, 80)
+	b = append(b, `{"ok":true,"action":`...)
+	action, err := json.Marshal(r.Outcome)
+	if isPlain(string(r.Outcome)) {
+		action, err = append(append([]byte{'"'}, r.Outcome...), '"'), nil
 	}
-	if r.Incident != nil {
-		w.Incident = r.Incident.ID
+	if err != nil {
+		return nil, err
 	}
-	return json.Marshal(w)
+	b = append(b, action...)
+	if r.Incident != nil && r.Incident.ID != 0 {
+		b = append(b, `,"incident":`...)
+		b = strconv.AppendInt(b, r.Incident.ID, 10)
+	}
+	b = append(b, `,"warnings":`...)
+	if len(r.Warnings) == 0 {
+		return append(b, "[]}"...), nil
+	}
+	w, err := json.Marshal(r.Warnings)
+	if err != nil {
+		return nil, err
+	}
+	return append(append(b, w...), '}'), nil
+}
+
+// isPlain reports whether s is written in JSON as itself between quotes.
+func isPlain(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
 }
