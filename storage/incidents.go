@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -80,58 +81,69 @@ func nullJSON(b json.RawMessage) any {
 	return string(b)
 }
 
-// Ingest applies ev (SPEC §2) and journals req in one transaction.
+// Ingest applies ev (SPEC §2) and journals req in one transaction. What can
+// be worked out before the writer takes the event (the journal's columns) is,
+// so the single writer only reads the open incident and writes.
 func (db *DB) Ingest(ctx context.Context, integ *incidents.Integration, ev incidents.Event, req *incidents.Request) (incidents.IngestResult, error) {
+	row, err := newJournalRow(req, ev.Warnings)
+	if err != nil {
+		return incidents.IngestResult{}, err
+	}
 	var res incidents.IngestResult
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err = db.write(ctx, func(tx *sql.Tx) error {
 		res = incidents.IngestResult{Warnings: ev.Warnings}
-		var open *incidents.Incident
+		var (
+			open   *incidents.Incident
+			keptTo int64 // see trimSuppressed
+		)
 		if ev.Key != "" {
-			row := tx.QueryRow(`SELECT `+incidentColumns+incidentFrom+
-				`WHERE i.integration_id = ? AND i.dedup_key = ? AND i.status <> 'resolved'`, integ.ID, ev.Key)
-			in, err := scanIncident(row)
-			switch {
-			case err == nil:
-				open = in
-			case !errors.Is(err, sql.ErrNoRows):
+			var err error
+			if open, keptTo, err = db.openIncident(tx, integ, ev.Key); err != nil {
 				return err
 			}
 		}
-		now := req.At
-		outcome, in, entries := incidents.Apply(ev, open, integ, now)
+		outcome, in, entries := incidents.Apply(ev, open, integ, req.At)
 		res.Outcome, res.Incident = outcome, in
 		switch outcome {
 		case incidents.Created:
-			r, err := tx.Exec(`INSERT INTO incidents (integration_id, dedup_key, title, details, severity, priority,
-				status, suppressed, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)`,
-				integ.ID, nullString(in.Key), in.Title, nullJSON(in.Details), nullString(string(in.Severity)),
-				nullString(string(in.Priority)), in.Status, in.FirstSeen.UnixMilli(), in.LastSeen.UnixMilli())
+			r, err := db.ws.exec(tx, stInsertIncident, integ.ID, nullString(in.Key), in.Title, nullJSON(in.Details),
+				nullString(string(in.Severity)), nullString(string(in.Priority)), string(in.Status),
+				in.FirstSeen.UnixMilli(), in.LastSeen.UnixMilli())
 			if err != nil {
 				return err
 			}
 			if in.ID, err = r.LastInsertId(); err != nil {
 				return err
 			}
-		case incidents.Folded, incidents.ResolvedBy:
-			if err := updateIncident(tx, in); err != nil {
+			if err := db.insertEntries(tx, in, entries); err != nil {
 				return err
 			}
-		}
-		if in != nil {
-			if err := insertEntries(tx, in.ID, entries); err != nil {
+		case incidents.Folded:
+			if err := db.insertEntries(tx, in, entries); err != nil {
+				return err
+			}
+			if err := db.foldIncident(tx, open, in, entries, keptTo); err != nil {
+				return err
+			}
+		case incidents.ResolvedBy:
+			if err := db.updateIncident(tx, in); err != nil {
+				return err
+			}
+			if err := db.insertEntries(tx, in, entries); err != nil {
 				return err
 			}
 		}
 		req.Status, req.Outcome, req.Warnings = 200, outcome, res.Warnings
+		req.Incident = 0
 		if in != nil {
 			req.Incident = in.ID
 		}
-		resp, err := json.Marshal(res)
+		resp, err := res.MarshalJSON()
 		if err != nil {
 			return err
 		}
 		req.Response = resp
-		return db.insertRequest(tx, req)
+		return db.insertRequest(tx, req, row)
 	})
 	if err != nil {
 		return incidents.IngestResult{}, classify(err)
@@ -139,20 +151,99 @@ func (db *DB) Ingest(ctx context.Context, integ *incidents.Integration, ev incid
 	return res, nil
 }
 
-func updateIncident(tx *sql.Tx, in *incidents.Incident) error {
-	_, err := tx.Exec(`UPDATE incidents SET severity = ?, priority = ?, status = ?, suppressed = ?, last_seen = ?,
-		acknowledged_at = ?, resolved_at = ?, resolved_by = ? WHERE id = ?`,
-		nullString(string(in.Severity)), nullString(string(in.Priority)), in.Status, in.Suppressed,
-		in.LastSeen.UnixMilli(), nullMillis(in.AcknowledgedAt), nullMillis(in.ResolvedAt),
-		nullString(string(in.ResolvedBy)), in.ID)
+// openIncident is the open incident of integ with key (nil when none) and
+// its suppressed_kept_to (0 when NULL).
+func (db *DB) openIncident(tx *sql.Tx, integ *incidents.Integration, key string) (*incidents.Incident, int64, error) {
+	row, err := db.ws.queryRow(tx, stOpenIncident, integ.ID, key)
+	if row == nil || err != nil {
+		return nil, 0, err
+	}
+	in := &incidents.Incident{
+		ID: valueInt(row[0]), Integration: integ.Name, Service: integ.Service, Key: key, Title: valueString(row[1]),
+		Severity: incidents.Severity(valueString(row[3])), Priority: incidents.Priority(valueString(row[4])),
+		Status: incidents.Status(valueString(row[5])), Suppressed: valueInt(row[6]),
+		FirstSeen: fromMillis(valueInt(row[7])), LastSeen: fromMillis(valueInt(row[8])),
+		AcknowledgedAt: fromNullMillis(valueNullInt(row[9])), ResolvedAt: fromNullMillis(valueNullInt(row[10])),
+		ResolvedBy: incidents.Actor(valueString(row[11])),
+	}
+	if row[2] != nil {
+		in.Details = json.RawMessage(valueString(row[2]))
+	}
+	return in, valueInt(row[12]), nil
+}
+
+// foldIncident writes what folding an event into open made of it (in): the
+// counter and last_seen, severity or priority when the event moved them, and
+// the trimming of its suppressed events.
+func (db *DB) foldIncident(tx *sql.Tx, open, in *incidents.Incident, entries []incidents.TimelineEntry, keptTo int64) error {
+	newKeptTo, err := db.trimSuppressed(tx, in, entries[0].ID, keptTo)
+	if err != nil {
+		return err
+	}
+	if in.Severity != open.Severity || in.Priority != open.Priority || in.Status != open.Status {
+		if err := db.updateIncident(tx, in); err != nil {
+			return err
+		}
+		if newKeptTo != keptTo {
+			_, err = db.ws.exec(tx, stSetKeptTo, newKeptTo, in.ID)
+		}
+		return err
+	}
+	var kept driver.Value
+	if newKeptTo != 0 {
+		kept = newKeptTo
+	}
+	_, err = db.ws.exec(tx, stFoldIncident, in.Suppressed, in.LastSeen.UnixMilli(), kept, in.ID)
 	return err
 }
 
-func insertEntries(tx *sql.Tx, incidentID int64, entries []incidents.TimelineEntry) error {
+// trimSuppressed keeps the first and the newest Options.KeepSuppressed
+// suppressed events of in, whose newest suppressed event (entry id newest)
+// was just recorded. keptTo is the id of the last of the first ones kept (0
+// while unknown); the entries after it are the newest ones, and each repeat
+// beyond twice the limit drops the oldest of them: one index seek and one
+// row, at the end of the timeline that is being deleted anyway. It returns
+// keptTo as it is now. The suppressed counter is left alone: it stays exact.
+func (db *DB) trimSuppressed(tx *sql.Tx, in *incidents.Incident, newest, keptTo int64) (int64, error) {
+	keep := int64(db.opts.KeepSuppressed)
+	switch {
+	case keep < 0:
+		return keptTo, nil
+	case in.Suppressed == keep:
+		return newest, nil
+	case in.Suppressed <= 2*keep:
+		return keptTo, nil
+	case keptTo != 0:
+		_, err := db.ws.exec(tx, stDropSuppressed, in.ID, keptTo)
+		return keptTo, err
+	}
+	// Not known (an incident from before the limit, or a changed limit):
+	// find the two ends once and drop what lies between them.
+	first, err := db.ws.queryRow(tx, stFirstSuppressed, in.ID, keep-1)
+	if err != nil || first == nil {
+		return 0, err
+	}
+	keptTo = valueInt(first[0])
+	last, err := db.ws.queryRow(tx, stNewestSuppressed, in.ID, keep-1)
+	if err != nil || last == nil {
+		return keptTo, err
+	}
+	_, err = db.ws.exec(tx, stTrimSuppressed, in.ID, keptTo, valueInt(last[0]))
+	return keptTo, err
+}
+
+func (db *DB) updateIncident(tx *sql.Tx, in *incidents.Incident) error {
+	_, err := db.ws.exec(tx, stUpdateIncident, nullString(string(in.Severity)), nullString(string(in.Priority)),
+		string(in.Status), in.Suppressed, in.LastSeen.UnixMilli(), nullMillis(in.AcknowledgedAt),
+		nullMillis(in.ResolvedAt), nullString(string(in.ResolvedBy)), in.ID)
+	return err
+}
+
+// insertEntries records entries on in's timeline.
+func (db *DB) insertEntries(tx *sql.Tx, in *incidents.Incident, entries []incidents.TimelineEntry) error {
 	for i := range entries {
 		e := &entries[i]
-		r, err := tx.Exec(`INSERT INTO timeline (incident_id, at, kind, actor, from_value, to_value, event)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, incidentID, e.At.UnixMilli(), e.Kind, e.By,
+		r, err := db.ws.exec(tx, stInsertEntry, in.ID, e.At.UnixMilli(), string(e.Kind), string(e.By),
 			nullString(e.From), nullString(e.To), nullJSON(e.Event))
 		if err != nil {
 			return err
@@ -180,10 +271,10 @@ func (db *DB) Act(ctx context.Context, id int64, a incidents.PersonAction, at ti
 			return err
 		}
 		if len(entries) > 0 {
-			if err := updateIncident(tx, in); err != nil {
+			if err := db.updateIncident(tx, in); err != nil {
 				return err
 			}
-			if err := insertEntries(tx, in.ID, entries); err != nil {
+			if err := db.insertEntries(tx, in, entries); err != nil {
 				return err
 			}
 		}

@@ -11,37 +11,52 @@ import (
 
 // Journal records a refused request.
 func (db *DB) Journal(ctx context.Context, req *incidents.Request) error {
-	return classify(db.write(ctx, func(tx *sql.Tx) error { return db.insertRequest(tx, req) }))
-}
-
-// insertRequest adds req to the journal and drops what falls off its end.
-func (db *DB) insertRequest(tx *sql.Tx, req *incidents.Request) error {
-	headers, err := json.Marshal(req.Headers)
+	row, err := newJournalRow(req, req.Warnings)
 	if err != nil {
 		return err
 	}
-	var warnings any
-	if len(req.Warnings) > 0 {
-		b, _ := json.Marshal(req.Warnings)
-		warnings = string(b)
+	return classify(db.write(ctx, func(tx *sql.Tx) error { return db.insertRequest(tx, req, row) }))
+}
+
+// journalRow holds a request's journal columns that can be worked out before
+// the writer takes it: the single writer should only write.
+type journalRow struct {
+	headers  string
+	body     string
+	warnings any
+}
+
+func newJournalRow(req *incidents.Request, warnings []string) (journalRow, error) {
+	headers, err := json.Marshal(req.Headers)
+	if err != nil {
+		return journalRow{}, err
 	}
+	row := journalRow{headers: string(headers), body: strings.ToValidUTF8(req.Body, "\uFFFD")}
+	if len(warnings) > 0 {
+		b, _ := json.Marshal(warnings)
+		row.warnings = string(b)
+	}
+	return row, nil
+}
+
+// insertRequest adds req to the journal; the transaction's end drops what
+// falls off the journal's end (pruneJournal).
+func (db *DB) insertRequest(tx *sql.Tx, req *incidents.Request, row journalRow) error {
 	var incident any
 	if req.Incident != 0 {
 		incident = req.Incident
 	}
-	r, err := tx.Exec(`INSERT INTO requests (at, remote, method, path, integration, headers, body, truncated,
-		status, outcome, error, warnings, incident_id, response) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		req.At.UnixMilli(), req.Remote, req.Method, req.Path, nullString(req.Integration), string(headers),
-		strings.ToValidUTF8(req.Body, "\uFFFD"), req.Truncated, req.Status, req.Outcome, nullString(req.Error),
-		warnings, incident, string(req.Response))
+	r, err := db.ws.exec(tx, stInsertRequest, req.At.UnixMilli(), req.Remote, req.Method, req.Path,
+		nullString(req.Integration), row.headers, row.body, req.Truncated, int64(req.Status), string(req.Outcome),
+		nullString(req.Error), row.warnings, incident, string(req.Response))
 	if err != nil {
 		return err
 	}
 	if req.ID, err = r.LastInsertId(); err != nil {
 		return err
 	}
-	_, err = tx.Exec(`DELETE FROM requests WHERE id <= ?`, req.ID-int64(db.opts.JournalLimit))
-	return err
+	db.ws.journalTop = max(db.ws.journalTop, req.ID)
+	return nil
 }
 
 // Requests lists the journal, newest first.

@@ -1,0 +1,105 @@
+package storage
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"klaxon/incidents"
+)
+
+// BenchmarkIngest measures the write path (group commit, fsync included) with
+// 1 to 256 concurrent writers, for events that each open an incident and for
+// events folded into 1,000 open incidents. ns/op is wall time per event
+// across all writers, so 1e9/ns is events a second; batch/commit says how
+// many events shared one commit.
+//
+//	go test ./storage -run XXX -bench Ingest -benchtime 20000x
+func BenchmarkIngest(b *testing.B) {
+	for _, pattern := range []string{"new", "repeat"} {
+		for _, writers := range []int{1, 16, 64, 256} {
+			b.Run(fmt.Sprintf("%s/writers=%d", pattern, writers), func(b *testing.B) {
+				benchIngest(b, pattern, writers)
+			})
+		}
+	}
+}
+
+func benchIngest(b *testing.B, pattern string, writers int) {
+	db, err := Open(context.Background(), filepath.Join(b.TempDir(), "klaxon.db"), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	integ := &incidents.Integration{Name: "bench", Service: "bench", Kind: incidents.KindWebhook, Token: incidents.NewToken(), CreatedAt: time.Now()}
+	if err := db.CreateIntegration(context.Background(), integ); err != nil {
+		b.Fatal(err)
+	}
+	headers := map[string][]string{"Content-Type": {"application/json"}, "User-Agent": {"bench"}, "Content-Length": {"150"}}
+	event := func(i int64) (incidents.Event, *incidents.Request) {
+		title := "disk nearly full on db-" + strconv.FormatInt(i, 10)
+		if pattern == "repeat" {
+			title = "disk nearly full on db-" + strconv.FormatInt(i%1000, 10)
+		}
+		raw := `{"title":"` + title + `","severity":"sev2","priority":"p3","body":{"host":"db-1","mount":"/var/lib/postgresql","used_percent":97.5}}`
+		ev := incidents.Event{Key: title, Title: title, Severity: incidents.Sev2, Priority: "p3", Action: incidents.Trigger,
+			Details: json.RawMessage(`{"host":"db-1","mount":"/var/lib/postgresql","used_percent":97.5}`), Raw: json.RawMessage(raw)}
+		req := &incidents.Request{At: time.Now(), Remote: "127.0.0.1:40000", Method: "POST", Path: "/bench/push-events",
+			Integration: "bench", Headers: headers, Body: raw}
+		return ev, req
+	}
+	if pattern == "repeat" { // open the 1,000 incidents first
+		for i := int64(0); i < 1000; i++ {
+			ev, req := event(i)
+			if _, err := db.Ingest(context.Background(), integ, ev, req); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	commitsBefore := db.commits.Load()
+	cpuBefore := processCPU()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	b.ReportAllocs()
+	b.ResetTimer()
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1)
+				if i > int64(b.N) {
+					return
+				}
+				ev, req := event(i)
+				if _, err := db.Ingest(context.Background(), integ, ev, req); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	b.StopTimer()
+	// CPU time says more than wall time on a machine shared with other work.
+	b.ReportMetric(float64(processCPU()-cpuBefore)/float64(b.N), "cpu-ns/op")
+	if commits := db.commits.Load() - commitsBefore; commits > 0 {
+		b.ReportMetric(float64(b.N)/float64(commits), "batch/commit")
+	}
+}
+
+// processCPU is the CPU time (user and system) this process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
