@@ -3,13 +3,17 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"strings"
 	"time"
 
 	"klaxon/bench"
+	"klaxon/tui"
 )
 
 // runBench is `klaxon bench`: the receiver under load, beside a no-op
@@ -20,6 +24,7 @@ func runBench(ctx context.Context, args []string, e Env) error {
 	}
 	c := bench.Config{Noop: true}
 	var patterns string
+	var console bool
 	fs := newFlagSet("klaxon bench", "klaxon bench [flags] [-- receiver flags]",
 		"Starts the receiver on loopback with a temporary data directory, drives it with --connections keep-alive\n"+
 			"connections for --duration in two patterns (new: every title new; repeat: --titles titles repeating, so\n"+
@@ -37,6 +42,7 @@ func runBench(ctx context.Context, args []string, e Env) error {
 	fs.StringVar(&c.Dir, "dir", "", "make the temporary data directories in `DIR` (default the system's temp dir; put it on the disk you care about)")
 	fs.BoolVar(&c.Keep, "keep", false, "keep the data directories")
 	fs.StringVar(&c.ProfileDir, "profile", "", "write each server's CPU profile into `DIR` (for go tool pprof)")
+	fs.BoolVar(&console, "console", false, "instead, time the console's answer to key presses while the receiver takes the first pattern's load,\nboth in this process as klaxon runs them")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -62,8 +68,68 @@ func runBench(ctx context.Context, args []string, e Env) error {
 			return err
 		}
 	}
+	if console {
+		return runConsoleBench(ctx, c, e)
+	}
 	_, err = bench.Run(ctx, c, e.Stdout)
 	return err
+}
+
+// runConsoleBench is klaxon bench --console: the receiver and the console in
+// one process, with a temporary data directory, as `klaxon` runs them; the
+// load generator drives the receiver while keys are pressed every 100 ms.
+func runConsoleBench(ctx context.Context, bc bench.Config, e Env) error {
+	dir, err := os.MkdirTemp(bc.Dir, "klaxon-bench-")
+	if err != nil {
+		return err
+	}
+	if !bc.Keep {
+		defer os.RemoveAll(dir)
+	}
+	var c Config
+	fs := newFlagSet("klaxon bench", "", "", io.Discard)
+	serverFlags(fs, &c)
+	if _, err := parse(fs, bc.ServerArgs); err != nil {
+		return err
+	}
+	c.Listen, c.DataDir = "127.0.0.1:0", dir
+	app, err := OpenApp(ctx, c, nil)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	serveCtx, stopServing := context.WithCancel(ctx)
+	defer stopServing()
+	go app.Serve(serveCtx)
+	pattern := bench.NewTitles
+	if len(bc.Patterns) > 0 {
+		pattern = bc.Patterns[0]
+	}
+	if bc.ProfileDir != "" {
+		f, err := os.Create(filepath.Join(bc.ProfileDir, "console.cpu.pprof"))
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	fmt.Fprintf(e.Stdout, "klaxon bench --console: %d connections of %s for %s (after %s warm-up), a key every 100ms, %d CPUs\n",
+		bc.Connections, pattern, bc.Duration, bc.Warmup, runtime.NumCPU())
+	res, err := bench.MeasureConsole(ctx, tui.New(app.Service, app.consoleOptions()), bench.Load{
+		URL: app.WebhookURL(), Pattern: pattern, Titles: bc.Titles, Connections: bc.Connections,
+		Warmup: bc.Warmup, Duration: bc.Duration, Requests: bc.Requests, Nonce: "console",
+	}, 100*time.Millisecond)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.Stdout, "receiver: %.0f events/s, p50 %s, p99 %s, %d errors\n", res.Load.PerSecond(),
+		res.Load.P50.Round(10*time.Microsecond), res.Load.P99.Round(10*time.Microsecond), res.Load.Errors)
+	fmt.Fprintf(e.Stdout, "console: %d keys, from key to the frame that shows it p50 %s, p99 %s, max %s; %d frames\n",
+		res.Keys, res.KeyP50.Round(10*time.Microsecond), res.KeyP99.Round(10*time.Microsecond), res.KeyMax.Round(10*time.Microsecond), res.Frames)
+	return nil
 }
 
 // runBenchChild is a server under test: `klaxon bench child noop` or
@@ -75,11 +141,12 @@ func runBenchChild(ctx context.Context, args []string, e Env) error {
 	}
 	kind := args[0]
 	var c Config
-	var cpuProfile, memProfile string
+	var cpuProfile, memProfile, traceFile string
 	fs := newFlagSet("klaxon bench child", "klaxon bench child noop|receiver [flags]", "A server under test for klaxon bench.", e.Stderr)
 	serverFlags(fs, &c)
 	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to `FILE`")
 	fs.StringVar(&memProfile, "memprofile", "", "write an allocation profile to `FILE` on exit")
+	fs.StringVar(&traceFile, "trace", "", "write an execution trace to `FILE` (for go tool trace)")
 	if _, err := parse(fs, args[1:]); err != nil {
 		return err
 	}
@@ -93,6 +160,17 @@ func runBenchChild(ctx context.Context, args []string, e Env) error {
 		}
 		defer f.Close()
 		defer pprof.StopCPUProfile()
+	}
+	if traceFile != "" {
+		f, err := os.Create(traceFile)
+		if err != nil {
+			return err
+		}
+		if err := trace.Start(f); err != nil {
+			return err
+		}
+		defer f.Close()
+		defer trace.Stop()
 	}
 	if memProfile != "" {
 		defer func() {

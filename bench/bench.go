@@ -1,0 +1,273 @@
+// Package bench is `klaxon bench`: it starts the real receiver as a child
+// process on loopback with a temporary data directory, drives it with a
+// thin keep-alive HTTP/1.1 load generator in two patterns (every title new;
+// a fixed set of titles repeating, so most events are suppressed), then
+// drives a no-op handler (decode the JSON, answer 200) the same way, and
+// reports throughput, latency, the ratio to the no-op handler and the
+// servers' peak memory.
+//
+// The servers run as their own processes so that /proc can say what each
+// one used; the load generator shares the machine with them, as wrk would.
+package bench
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config says what a bench does.
+type Config struct {
+	Exe         string // the klaxon binary, re-executed as the servers under test
+	Connections int
+	Warmup      time.Duration
+	Duration    time.Duration
+	Requests    int64 // stop each measurement after this many answers instead of Duration
+	Runs        int
+	Patterns    []Pattern
+	Noop        bool // measure the no-op handler too (and ratios to it)
+	Titles      int  // distinct titles of RepeatTitles
+	Dir         string
+	Keep        bool     // keep the data directories
+	ProfileDir  string   // write each server's CPU profile here
+	ServerArgs  []string // more flags for the receiver (e.g. --journal-limit)
+}
+
+// Target names what is measured.
+const targetNoop = "no-op"
+
+// Measurement is one target measured in one run.
+type Measurement struct {
+	Run    int
+	Target string // "no-op", or a Pattern
+	Result Result
+	Usage  usage
+	// Others is how much CPU processes other than the server and the load
+	// generator took during the measurement, in CPUs (1.0 = one whole CPU):
+	// figures taken beside other work say less.
+	Others  float64
+	DBBytes int64   // klaxon.db and its WAL at the end
+	Ratio   float64 // req/s over the no-op handler's in the same run; 0 without one
+}
+
+// Run measures what c says, printing each measurement as it is made and a
+// summary at the end.
+func Run(ctx context.Context, c Config, out io.Writer) ([]Measurement, error) {
+	if c.Runs <= 0 {
+		c.Runs = 1
+	}
+	if c.Titles <= 0 {
+		c.Titles = 1000
+	}
+	if c.Connections <= 0 {
+		c.Connections = 64
+	}
+	if c.Dir == "" {
+		c.Dir = os.TempDir()
+	}
+	printMachine(out, c)
+	fmt.Fprintf(out, rowFormat, "run", "target", "req/s", "p50", "p99", "max", "errors", "vs no-op", "peak RSS", "CPU/req", "db", "others")
+	var all []Measurement
+	for run := 1; run <= c.Runs; run++ {
+		var targets []string
+		if c.Noop {
+			targets = append(targets, targetNoop)
+		}
+		for _, p := range c.Patterns {
+			targets = append(targets, string(p))
+		}
+		var noop float64
+		for _, target := range targets {
+			if err := ctx.Err(); err != nil {
+				return all, err
+			}
+			m, err := measure(ctx, c, run, target)
+			if err != nil {
+				return all, err
+			}
+			if target == targetNoop {
+				noop = m.Result.PerSecond()
+			} else if noop > 0 {
+				m.Ratio = m.Result.PerSecond() / noop
+			}
+			all = append(all, m)
+			printRow(out, strconv.Itoa(run), m)
+			if m.Result.Errors > 0 {
+				fmt.Fprintf(out, "      %d errors, the first: %s\n", m.Result.Errors, m.Result.FirstErr)
+			}
+		}
+	}
+	if c.Runs > 1 {
+		for _, m := range Medians(all) {
+			printRow(out, "median", m)
+		}
+	}
+	printVerdict(out, Medians(all))
+	return all, nil
+}
+
+// measure starts the target's server, drives it and stops it.
+func measure(ctx context.Context, c Config, run int, target string) (Measurement, error) {
+	m := Measurement{Run: run, Target: target}
+	args := []string{"bench", "child"}
+	var dataDir string
+	if target == targetNoop {
+		args = append(args, "noop")
+	} else {
+		var err error
+		if dataDir, err = os.MkdirTemp(c.Dir, "klaxon-bench-"); err != nil {
+			return m, err
+		}
+		if !c.Keep {
+			defer os.RemoveAll(dataDir)
+		}
+		args = append(args, "receiver", "--data-dir", dataDir)
+		args = append(args, c.ServerArgs...)
+	}
+	if c.ProfileDir != "" {
+		args = append(args, "--cpuprofile", filepath.Join(c.ProfileDir, fmt.Sprintf("%s-run%d.cpu.pprof", target, run)))
+	}
+	srv, err := startChild(c.Exe, args...)
+	if err != nil {
+		return m, err
+	}
+	defer srv.stop()
+	before, busyBefore, selfBefore, t0 := srv.usage(), machineBusy(), procUsage(os.Getpid()).CPU, time.Now()
+	m.Result, err = Drive(ctx, Load{
+		URL: srv.URL, Pattern: Pattern(target), Titles: c.Titles, Connections: c.Connections,
+		Warmup: c.Warmup, Duration: c.Duration, Requests: c.Requests,
+		Nonce: strconv.FormatInt(time.Now().UnixNano()%1e9, 36),
+	})
+	if err != nil {
+		return m, fmt.Errorf("%s: %w", target, err)
+	}
+	m.Usage = srv.usage()
+	m.Usage.CPU -= before.CPU
+	if busy := machineBusy() - busyBefore; busy > 0 {
+		others := busy - m.Usage.CPU - (procUsage(os.Getpid()).CPU - selfBefore)
+		m.Others = max(0, others.Seconds()/time.Since(t0).Seconds())
+	}
+	if err := srv.stop(); err != nil {
+		return m, fmt.Errorf("%s: the server under test did not stop cleanly: %v", target, err)
+	}
+	if dataDir != "" {
+		for _, name := range []string{"klaxon.db", "klaxon.db-wal"} {
+			if fi, err := os.Stat(filepath.Join(dataDir, name)); err == nil {
+				m.DBBytes += fi.Size()
+			}
+		}
+		if c.Keep {
+			fmt.Fprintf(os.Stderr, "klaxon bench: kept %s\n", dataDir)
+		}
+	}
+	return m, nil
+}
+
+// Medians picks, for each target, the run with the median req/s, and gives
+// it the ratio of the medians.
+func Medians(all []Measurement) []Measurement {
+	var order []string
+	by := map[string][]Measurement{}
+	for _, m := range all {
+		if _, ok := by[m.Target]; !ok {
+			order = append(order, m.Target)
+		}
+		by[m.Target] = append(by[m.Target], m)
+	}
+	var out []Measurement
+	var noop float64
+	for _, t := range order {
+		ms := by[t]
+		slices.SortFunc(ms, func(a, b Measurement) int {
+			return cmp.Compare(a.Result.PerSecond(), b.Result.PerSecond())
+		})
+		m := ms[len(ms)/2]
+		if t == targetNoop {
+			noop = m.Result.PerSecond()
+		} else if noop > 0 {
+			m.Ratio = m.Result.PerSecond() / noop
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func targetName(t string) string {
+	switch Pattern(t) {
+	case NewTitles:
+		return "new titles"
+	case RepeatTitles:
+		return "repeating titles"
+	}
+	return t
+}
+
+const rowFormat = "%-6s  %-16s  %7s  %8s  %8s  %8s  %6s  %8s  %9s  %7s  %9s  %6s\n"
+
+func printRow(w io.Writer, run string, m Measurement) {
+	ratio := "-"
+	if m.Ratio > 0 {
+		ratio = fmt.Sprintf("%.2f", m.Ratio)
+	}
+	db := "-"
+	if m.DBBytes > 0 {
+		db = mib(m.DBBytes)
+	}
+	cpu := "-"
+	if m.Result.Requests > 0 && m.Usage.CPU > 0 {
+		cpu = fmt.Sprintf("%dµs", m.Usage.CPU.Microseconds()/(m.Result.Requests+m.Result.Errors))
+	}
+	fmt.Fprintf(w, rowFormat, run, targetName(m.Target), fmt.Sprintf("%.0f", m.Result.PerSecond()),
+		ms(m.Result.P50), ms(m.Result.P99), ms(m.Result.Max), strconv.FormatInt(m.Result.Errors, 10), ratio, mib(m.Usage.PeakRSS), cpu, db,
+		fmt.Sprintf("%.2f", m.Others))
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d.Microseconds())/1000) }
+
+func mib(b int64) string { return fmt.Sprintf("%.1fMiB", float64(b)/(1<<20)) }
+
+// printVerdict says whether each pattern meets the bar of issue #4: at least
+// half the no-op handler's req/s, p99 at most 10 ms, no errors.
+func printVerdict(out io.Writer, medians []Measurement) {
+	for _, m := range medians {
+		if m.Target == targetNoop || m.Ratio == 0 {
+			continue
+		}
+		ok := m.Ratio >= 0.5 && m.Result.P99 <= 10*time.Millisecond && m.Result.Errors == 0
+		verdict := "meets"
+		if !ok {
+			verdict = "misses"
+		}
+		fmt.Fprintf(out, "%s: %.2f of the no-op handler, p99 %s, %d errors: %s the bar (ratio ≥ 0.50, p99 ≤ 10ms, no errors)\n",
+			targetName(m.Target), m.Ratio, ms(m.Result.P99), m.Result.Errors, verdict)
+	}
+}
+
+// printMachine says where the figures come from.
+func printMachine(out io.Writer, c Config) {
+	model := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if name, value, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(name) == "model name" {
+				model = strings.TrimSpace(value)
+				break
+			}
+		}
+	}
+	kernel, _ := os.ReadFile("/proc/sys/kernel/osrelease")
+	measure := fmt.Sprintf("%s each after %s warm-up", c.Duration, c.Warmup)
+	if c.Requests > 0 {
+		measure = fmt.Sprintf("%d answers each after %s warm-up", c.Requests, c.Warmup)
+	}
+	fmt.Fprintf(out, "klaxon bench: %d connections, %s, %d run(s); %d CPUs (%s), Linux %s, %s\n",
+		c.Connections, measure, c.Runs, runtime.NumCPU(), model, strings.TrimSpace(string(kernel)), runtime.Version())
+	fmt.Fprintf(out, "data directories in %s (%s); the load generator shares the CPUs with the server\n\n", c.Dir, fsType(c.Dir))
+}
