@@ -29,11 +29,17 @@ func (s *Service) Health() Health {
 	return s.health.h
 }
 
-// noteWrite records how a write went and tells subscribers when health flips.
-func (s *Service) noteWrite(err error) {
+// noteWrite records how a write went and tells subscribers when health
+// flips. proves says whether a success shows storage takes events again: a
+// small journal entry can fit on a disk too full for an event, so only
+// events and actions count as recovery.
+func (s *Service) noteWrite(err error, proves bool) {
 	unavailable := ErrorCode(err) == EUNAVAILABLE
 	if err != nil && !unavailable {
 		return // the request's own fault, not storage's
+	}
+	if err == nil && !proves {
+		return
 	}
 	s.health.mu.Lock()
 	was := s.health.h

@@ -65,7 +65,7 @@ func (s *Service) Subscribe() (<-chan Change, func()) { return s.broker.Subscrib
 // Ingest applies one normalized event and journals its request.
 func (s *Service) Ingest(ctx context.Context, integ *Integration, ev Event, req *Request) (IngestResult, error) {
 	res, err := s.store.Ingest(ctx, integ, ev, req)
-	s.noteWrite(err)
+	s.noteWrite(err, true)
 	if err != nil {
 		return res, err
 	}
@@ -80,7 +80,7 @@ func (s *Service) Ingest(ctx context.Context, integ *Integration, ev Event, req 
 // Journal records a refused request.
 func (s *Service) Journal(ctx context.Context, req *Request) error {
 	err := s.store.Journal(ctx, req)
-	s.noteWrite(err)
+	s.noteWrite(err, false)
 	if err != nil {
 		return err
 	}
@@ -91,7 +91,7 @@ func (s *Service) Journal(ctx context.Context, req *Request) error {
 // Act applies a person's action and publishes the result.
 func (s *Service) Act(ctx context.Context, id int64, a PersonAction) (*Incident, error) {
 	in, err := s.store.Act(ctx, id, a, s.Now())
-	s.noteWrite(err)
+	s.noteWrite(err, true)
 	if err != nil {
 		return nil, err
 	}
@@ -307,7 +307,7 @@ func (s *Service) SetTimers(ctx context.Context, integration string, t Timers) e
 // RunTimers carries out the timers due now and publishes what they changed.
 func (s *Service) RunTimers(ctx context.Context) (int, error) {
 	changed, err := s.store.ApplyTimers(ctx, s.Now())
-	s.noteWrite(err)
+	s.noteWrite(err, len(changed) > 0)
 	for _, in := range changed {
 		s.decorate(ctx, in)
 		s.broker.Publish(Change{Incident: in})
