@@ -22,7 +22,6 @@ import (
 	"klaxon/receiver"
 	"klaxon/sshconsole"
 	"klaxon/storage"
-	"klaxon/tui"
 )
 
 // ShutdownGrace is how long a stop waits for requests in flight.
@@ -41,8 +40,6 @@ type App struct {
 	Default  *incidents.Integration // the default integration, when one was made or found
 	Warning  string                 // something the person starting klaxon must read
 	Metrics  *metrics.Metrics
-	// Alert, when set before Serve, hears each alert and re-alert (the console's bell).
-	Alert func(in *incidents.Incident, reason string)
 
 	lock     *os.File
 	logFile  *os.File
@@ -50,14 +47,14 @@ type App struct {
 	http     *http.Server
 	ssh      *sshconsole.Server
 	sshLn    net.Listener
-	alerts   <-chan tui.Alert // the in-process console's alerts
+	alerts   *alertHub // alerts for the consoles in this process
 }
 
 // OpenApp locks the data directory, opens the database, makes the default
 // integration on first start and binds the listen address. logTo receives the
 // log when no --log-file is given (nil: klaxon.log in the data directory).
 func OpenApp(ctx context.Context, c Config, logTo io.Writer) (*App, error) {
-	a := &App{Config: c}
+	a := &App{Config: c, alerts: newAlertHub()}
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create the data directory %s: %w", c.DataDir, err)
 	}
@@ -161,6 +158,7 @@ func (a *App) openSSH() error {
 		HostKeyPath:    filepath.Join(a.Config.DataDir, "ssh_host_ed25519"),
 		AuthorizedKeys: a.Config.AuthorizedKeys,
 		Console:        a.consoleOptions(),
+		Alerts:         a.alerts.Subscribe,
 		Logger:         a.Log,
 	})
 	if err != nil {
@@ -209,7 +207,7 @@ func (a *App) Serve(ctx context.Context) error {
 		background.Wait()
 	}()
 	notifier := notify.New(a.Service, notify.Options{
-		Command: a.Config.OnTrigger, Realert: a.Config.Realert, Alert: a.Alert, Logger: a.Log,
+		Command: a.Config.OnTrigger, Realert: a.Config.Realert, Alert: a.alerts.Publish, Logger: a.Log,
 	})
 	background.Go(func() { a.pruneEvery(bg, 10*time.Minute) })
 	background.Go(func() { a.runTimersEvery(bg, 5*time.Second) })

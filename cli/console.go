@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sync"
 
-	"klaxon/incidents"
 	"klaxon/tui"
 )
 
@@ -15,7 +14,6 @@ func (a *App) consoleOptions() tui.Options {
 		WebhookURL:    a.WebhookURL(),
 		Bell:          !a.Config.NoBell,
 		DesktopNotify: a.Config.DesktopNotify,
-		Alerts:        a.alerts,
 		Replay:        replayFunc(serviceBackend{Service: a.Service, base: a.BaseURL}),
 	}
 }
@@ -30,14 +28,6 @@ func runConsole(ctx context.Context, app *App, e Env) error {
 	}
 	serveCtx, stopServing := context.WithCancel(ctx)
 	defer stopServing()
-	alerts := make(chan tui.Alert, 64)
-	app.Alert = func(in *incidents.Incident, reason string) {
-		select {
-		case alerts <- tui.Alert{Incident: in, Reason: reason}:
-		default: // the console is behind; it rings for the next one
-		}
-	}
-	app.alerts = alerts
 	var (
 		wg       sync.WaitGroup
 		serveErr error
@@ -48,7 +38,11 @@ func runConsole(ctx context.Context, app *App, e Env) error {
 		serveErr = app.Serve(serveCtx)
 		stopServing()
 	}()
-	consoleErr := tui.Run(serveCtx, app.Service, app.consoleOptions())
+	opts := app.consoleOptions()
+	alerts, stopAlerts := app.alerts.Subscribe()
+	defer stopAlerts()
+	opts.Alerts = alerts
+	consoleErr := tui.Run(serveCtx, app.Service, opts)
 	stopServing()
 	wg.Wait()
 	if consoleErr != nil {

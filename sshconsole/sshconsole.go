@@ -28,7 +28,9 @@ type Options struct {
 	HostKeyPath    string // the server's key, made on first start
 	AuthorizedKeys string // an authorized_keys file; no other key gets in
 	Console        tui.Options
-	Logger         *slog.Logger
+	// Alerts, when set, gives each session its own channel of re-alerts.
+	Alerts func() (<-chan tui.Alert, func())
+	Logger *slog.Logger
 }
 
 // Server is a running SSH console server.
@@ -51,9 +53,14 @@ func New(src tui.Source, o Options) (*Server, error) {
 	handler := func(sess ssh.Session) *tea.Program {
 		opts := o.Console
 		opts.Renderer = bm.MakeRenderer(sess)
+		stopAlerts := func() {}
+		if o.Alerts != nil {
+			opts.Alerts, stopAlerts = o.Alerts()
+		}
 		p, done := tui.NewProgram(src, opts, append(bm.MakeOptions(sess), tea.WithAltScreen())...)
 		go func() {
 			<-sess.Context().Done()
+			stopAlerts()
 			done()
 		}()
 		o.Logger.Info("ssh console opened", "user", sess.User(), "remote", sess.RemoteAddr().String())
