@@ -128,6 +128,8 @@ type Incident struct {
 	// Storming is true while the incident's key triggers 20 or more times in
 	// 60 s: repeats still count exactly, but their raw events are sampled.
 	Storming bool `json:"storming,omitempty"`
+	// Storm is the repeat rate behind Storming, kept by storage.
+	Storm Storm `json:"-"`
 }
 
 // MarshalJSON writes the incident with null for missing severity, priority

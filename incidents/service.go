@@ -276,6 +276,7 @@ func (s *Service) decorate(ctx context.Context, in *Incident) {
 	if in == nil {
 		return
 	}
+	in.Storming = in.Storm.StormingAt(s.Now())
 	s.mu.RLock()
 	loaded := s.byName != nil
 	integ := s.byName[in.Integration]

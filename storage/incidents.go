@@ -19,7 +19,8 @@ import (
 // only decide whether a job is started.
 
 const incidentColumns = `i.id, g.name, g.service, i.dedup_key, i.title, i.details, i.severity, i.priority,
-	i.status, i.suppressed, i.first_seen, i.last_seen, i.acknowledged_at, i.resolved_at, i.resolved_by`
+	i.status, i.suppressed, i.first_seen, i.last_seen, i.acknowledged_at, i.resolved_at, i.resolved_by,
+	i.storm_start, i.storm_count, i.storm_until`
 
 const incidentFrom = ` FROM incidents i JOIN integrations g ON g.id = i.integration_id `
 
@@ -32,11 +33,14 @@ func scanIncident(s scanner) (*incidents.Incident, error) {
 		resolvedBy              sql.NullString
 		first, last             int64
 		acked, resolved         sql.NullInt64
+		stormStart, stormUntil  int64
 	)
 	if err := s.Scan(&in.ID, &in.Integration, &in.Service, &key, &in.Title, &details, &sev, &prio,
-		&in.Status, &in.Suppressed, &first, &last, &acked, &resolved, &resolvedBy); err != nil {
+		&in.Status, &in.Suppressed, &first, &last, &acked, &resolved, &resolvedBy,
+		&stormStart, &in.Storm.Count, &stormUntil); err != nil {
 		return nil, err
 	}
+	in.Storm.Start, in.Storm.Until = fromStormMillis(stormStart), fromStormMillis(stormUntil)
 	in.Key = key.String
 	if details.Valid {
 		in.Details = json.RawMessage(details.String)
@@ -165,6 +169,7 @@ func (db *DB) openIncident(tx *sql.Tx, integ *incidents.Integration, key string)
 		FirstSeen: fromMillis(valueInt(row[7])), LastSeen: fromMillis(valueInt(row[8])),
 		AcknowledgedAt: fromNullMillis(valueNullInt(row[9])), ResolvedAt: fromNullMillis(valueNullInt(row[10])),
 		ResolvedBy: incidents.Actor(valueString(row[11])),
+		Storm:      incidents.Storm{Start: fromStormMillis(valueInt(row[13])), Count: valueInt(row[14]), Until: fromStormMillis(valueInt(row[15]))},
 	}
 	if row[2] != nil {
 		in.Details = json.RawMessage(valueString(row[2]))
@@ -193,8 +198,24 @@ func (db *DB) foldIncident(tx *sql.Tx, open, in *incidents.Incident, entries []i
 	if newKeptTo != 0 {
 		kept = newKeptTo
 	}
-	_, err = db.ws.exec(tx, stFoldIncident, in.Suppressed, in.LastSeen.UnixMilli(), kept, in.ID)
+	_, err = db.ws.exec(tx, stFoldIncident, in.Suppressed, in.LastSeen.UnixMilli(), kept,
+		stormMillis(in.Storm.Start), in.Storm.Count, stormMillis(in.Storm.Until), in.ID)
 	return err
+}
+
+// stormMillis stores a storm time: 0 for none.
+func stormMillis(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func fromStormMillis(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return fromMillis(ms)
 }
 
 // trimSuppressed keeps the first and the newest Options.KeepSuppressed
@@ -235,7 +256,8 @@ func (db *DB) trimSuppressed(tx *sql.Tx, in *incidents.Incident, newest, keptTo 
 func (db *DB) updateIncident(tx *sql.Tx, in *incidents.Incident) error {
 	_, err := db.ws.exec(tx, stUpdateIncident, nullString(string(in.Severity)), nullString(string(in.Priority)),
 		string(in.Status), in.Suppressed, in.LastSeen.UnixMilli(), nullMillis(in.AcknowledgedAt),
-		nullMillis(in.ResolvedAt), nullString(string(in.ResolvedBy)), in.ID)
+		nullMillis(in.ResolvedAt), nullString(string(in.ResolvedBy)),
+		stormMillis(in.Storm.Start), in.Storm.Count, stormMillis(in.Storm.Until), in.ID)
 	return err
 }
 

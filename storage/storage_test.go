@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -247,5 +248,45 @@ func TestJournalIsBounded(t *testing.T) {
 	page, _ := db.Requests(context.Background(), 100, "")
 	if len(page.Items) != 5 || page.Items[0].ID != 12 {
 		t.Fatalf("journal kept %d, newest %d", len(page.Items), page.Items[0].ID)
+	}
+}
+
+// A key that repeats 20 times within a minute storms: the counter stays
+// exact, the incident says it storms, and only every 10th repeat keeps its
+// payload; a minute after the storm's last burst it is calm again.
+func TestStormSamplesRawEvents(t *testing.T) {
+	db := openTemp(t, Options{KeepSuppressed: -1})
+	integ := mustIntegration(t, db, "default")
+	var res incidents.IngestResult
+	for i := 0; i < 60; i++ { // one a second: 60 in a minute
+		res = ingest(t, db, integ, incidents.Event{Title: "flapping", Raw: json.RawMessage(fmt.Sprintf(`{"n":%d}`, i))})
+	}
+	if res.Incident.Suppressed != 59 || !res.Incident.Storming {
+		t.Fatalf("after 60 in a minute: suppressed %d storming %v", res.Incident.Suppressed, res.Incident.Storming)
+	}
+	in, _ := db.Incident(context.Background(), res.Incident.ID)
+	withPayload, without := 0, 0
+	for _, e := range in.Timeline {
+		if e.Kind != incidents.EntrySuppressed {
+			continue
+		}
+		if len(e.Event) > 0 {
+			withPayload++
+		} else {
+			without++
+		}
+	}
+	// Repeats 1–20 come before the storm (the 20th starts it); of 21–59
+	// only the 30th, 40th and 50th keep their payloads.
+	if withPayload+without != 59 || withPayload != 20+3 {
+		t.Fatalf("payloads kept %d of %d, want 23", withPayload, withPayload+without)
+	}
+	if !in.Storm.StormingAt(clock) || in.Storm.StormingAt(clock.Add(61*time.Second)) {
+		t.Fatalf("storm state after reading back: %+v", in.Storm)
+	}
+	clock = clock.Add(2 * time.Minute)
+	calm := ingest(t, db, integ, incidents.Event{Title: "flapping", Raw: json.RawMessage(`{"n":99}`)})
+	if calm.Incident.Storming || calm.Incident.Suppressed != 60 {
+		t.Fatalf("a repeat after a quiet minute: storming %v suppressed %d", calm.Incident.Storming, calm.Incident.Suppressed)
 	}
 }

@@ -39,15 +39,17 @@ const (
 var statementSQL = [numStatements]string{
 	// The integration's name and service come from the caller, so no join.
 	stOpenIncident: `SELECT id, title, details, severity, priority, status, suppressed, first_seen, last_seen,
-		acknowledged_at, resolved_at, resolved_by, suppressed_kept_to
+		acknowledged_at, resolved_at, resolved_by, suppressed_kept_to, storm_start, storm_count, storm_until
 		FROM incidents WHERE integration_id = ? AND dedup_key = ? AND status <> 'resolved'`,
 	stInsertIncident: `INSERT INTO incidents (integration_id, dedup_key, title, details, severity, priority,
 		status, suppressed, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)`,
 	stUpdateIncident: `UPDATE incidents SET severity = ?, priority = ?, status = ?, suppressed = ?, last_seen = ?,
-		acknowledged_at = ?, resolved_at = ?, resolved_by = ? WHERE id = ?`,
+		acknowledged_at = ?, resolved_at = ?, resolved_by = ?, storm_start = ?, storm_count = ?, storm_until = ?
+		WHERE id = ?`,
 	// A plain fold changes only these, so SQLite leaves alone the indexes
 	// over status (the one-open-incident-per-key index among them).
-	stFoldIncident: `UPDATE incidents SET suppressed = ?, last_seen = ?, suppressed_kept_to = ? WHERE id = ?`,
+	stFoldIncident: `UPDATE incidents SET suppressed = ?, last_seen = ?, suppressed_kept_to = ?,
+		storm_start = ?, storm_count = ?, storm_until = ? WHERE id = ?`,
 	stInsertEntry: `INSERT INTO timeline (incident_id, at, kind, actor, from_value, to_value, event)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`,
 	stSetKeptTo: `UPDATE incidents SET suppressed_kept_to = ? WHERE id = ?`,

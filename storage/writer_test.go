@@ -47,6 +47,9 @@ func repeat(t *testing.T, db *DB, integ *incidents.Integration, title string, n 
 	t.Helper()
 	var res incidents.IngestResult
 	for i := 0; i < n; i++ {
+		// Slower than a storm (see TestStormSamplesRawEvents), so every
+		// repeat keeps its payload.
+		clock = clock.Add(3 * time.Second)
 		res = ingest(t, db, integ, incidents.Event{Title: title, Raw: json.RawMessage(fmt.Sprintf(`{"n":%d}`, i))})
 	}
 	return res
