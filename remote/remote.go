@@ -404,7 +404,11 @@ func (c *Client) follow(ctx context.Context, ch chan incidents.Change) {
 		if ctx.Err() != nil {
 			return
 		}
-		problem := fmt.Sprintf("disconnected from klaxon at %s (%v); reconnecting in %s — what is shown may be stale", c.base, err, backoff.Round(time.Millisecond))
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err // the URL is said already
+		}
+		problem := fmt.Sprintf("disconnected from %s, retrying in %s; what is shown may be stale (%v)", c.base, backoff.Round(time.Millisecond), err)
 		send(ch, incidents.Change{Health: &incidents.Health{OK: false, Problem: problem, Since: time.Now().UTC()}})
 		select {
 		case <-ctx.Done():
