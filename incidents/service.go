@@ -307,6 +307,9 @@ func (s *Service) SetTimers(ctx context.Context, integration string, t Timers) e
 
 // RunTimers carries out the timers due now and publishes what they changed.
 func (s *Service) RunTimers(ctx context.Context) (int, error) {
+	if !s.anyTimers(ctx) {
+		return 0, nil // nothing to look for: do not touch storage at all
+	}
 	changed, err := s.store.ApplyTimers(ctx, s.Now())
 	s.noteWrite(err, len(changed) > 0)
 	for _, in := range changed {
@@ -314,4 +317,22 @@ func (s *Service) RunTimers(ctx context.Context) (int, error) {
 		s.broker.Publish(Change{Incident: in})
 	}
 	return len(changed), err
+}
+
+// anyTimers reports whether some integration has a timer.
+func (s *Service) anyTimers(ctx context.Context) bool {
+	s.mu.RLock()
+	loaded := s.byName != nil
+	s.mu.RUnlock()
+	if !loaded && s.loadIntegrations(ctx) != nil {
+		return true // cannot tell: look
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, in := range s.byName {
+		if in.AckTimeout > 0 || in.ResolveAfter > 0 {
+			return true
+		}
+	}
+	return false
 }
