@@ -387,8 +387,11 @@ func (db *DB) runBatch(batch []*job, results []error, isolated bool) error {
 		if !isolated || len(batch) == 1 {
 			if results[i] = j.fn(tx); results[i] != nil {
 				tx.Rollback()
-				if len(batch) == 1 {
+				switch {
+				case len(batch) == 1:
 					return nil // the job's own error is its answer
+				case unavailable(results[i]):
+					return classify(results[i]) // a full disk fails every job alike
 				}
 				return errIsolate
 			}
@@ -403,6 +406,9 @@ func (db *DB) runBatch(batch []*job, results []error, isolated bool) error {
 				// SQLite may have rolled back the whole transaction (a full
 				// disk, an I/O error): nothing of the batch is left.
 				tx.Rollback()
+				if unavailable(results[i]) {
+					return classify(results[i])
+				}
 				return classify(err)
 			}
 		}
@@ -418,6 +424,11 @@ func (db *DB) runBatch(batch []*job, results []error, isolated bool) error {
 	db.ws.committed()
 	db.commits.Add(1)
 	return nil
+}
+
+// unavailable reports whether err means the database cannot be written now.
+func unavailable(err error) bool {
+	return incidents.ErrorCode(classify(err)) == incidents.EUNAVAILABLE
 }
 
 // classify turns SQLite's errors about the disk into EUNAVAILABLE, which the

@@ -307,3 +307,49 @@ func TestMaxWaitGathersWrites(t *testing.T) {
 		t.Fatalf("a, b and c took %d commits, want 1", got)
 	}
 }
+
+// A full disk fails the whole batch with EUNAVAILABLE (503, "send again"),
+// and the writer takes writes again once there is room.
+func TestFullDatabaseFailsTheBatchAsUnavailable(t *testing.T) {
+	db := openTemp(t, Options{})
+	integ := mustIntegration(t, db, "default")
+	for i := 0; i < 50; i++ { // give the tables a few pages, so the next ones need new pages
+		ingest(t, db, integ, incidents.Event{Title: fmt.Sprint("before ", i), Raw: json.RawMessage(`{"pad":"` + strings.Repeat("x", 500) + `"}`)})
+	}
+	// Hold the writer on a job that makes the disk "full": the database may
+	// not grow by a page (max_page_count clamps to the current size).
+	held, unblock := make(chan struct{}), make(chan struct{})
+	go db.write(context.Background(), func(tx *sql.Tx) error {
+		tx.Exec(`PRAGMA max_page_count = 1`)
+		close(held)
+		<-unblock
+		return nil
+	})
+	<-held
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	for i := range errs {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			_, errs[i] = db.Ingest(context.Background(), integ, incidents.Event{Key: fmt.Sprint("full ", i), Title: fmt.Sprint("full ", i),
+				Action: incidents.Trigger, Raw: json.RawMessage(`{"pad":"` + strings.Repeat("y", 3000) + `"}`)},
+				&incidents.Request{At: clock, Method: "POST", Path: "/default/push-events", Body: strings.Repeat("z", 3000)})
+		}(i)
+	}
+	waitQueued(t, db, len(errs))
+	close(unblock)
+	wg.Wait()
+	for i, err := range errs {
+		if incidents.ErrorCode(err) != incidents.EUNAVAILABLE {
+			t.Fatalf("write %d on a full database: %v, want EUNAVAILABLE", i, err)
+		}
+	}
+	db.write(context.Background(), func(tx *sql.Tx) error {
+		_, err := tx.Exec(`PRAGMA max_page_count = 4294967294`)
+		return err
+	})
+	if r := ingest(t, db, integ, incidents.Event{Title: "after"}); r.Outcome != incidents.Created {
+		t.Fatalf("after room is made: %+v", r)
+	}
+}
