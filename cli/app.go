@@ -68,7 +68,7 @@ func OpenApp(ctx context.Context, c Config, logTo io.Writer) (*App, error) {
 		return nil, err
 	}
 	a.lock = lock
-	a.DB, err = storage.Open(ctx, filepath.Join(c.DataDir, "klaxon.db"), storage.Options{JournalLimit: c.JournalLimit})
+	a.DB, err = storage.Open(ctx, filepath.Join(c.DataDir, "klaxon.db"), storage.Options{JournalLimit: c.JournalLimit, KeepSuppressed: c.KeepSuppressed})
 	if err != nil {
 		a.Close()
 		return nil, err

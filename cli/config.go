@@ -28,6 +28,7 @@ type Config struct {
 	LogFile        string
 	NoBell         bool
 	JournalLimit   int
+	KeepSuppressed int
 	APIToken       string // from KLAXON_API_TOKEN only: a flag would show in ps
 	RateLimit      float64
 	TLSCert        string
@@ -119,6 +120,8 @@ func serverFlags(fs *flag.FlagSet, c *Config) {
 	fs.BoolVar(&c.NoBell, "no-bell", envBool("NO_BELL"), "do not ring the terminal bell for a new sev1 incident (KLAXON_NO_BELL)")
 	limit, _ := strconv.Atoi(env("JOURNAL_LIMIT", "10000"))
 	fs.IntVar(&c.JournalLimit, "journal-limit", limit, "how many requests the request journal keeps, newest first (KLAXON_JOURNAL_LIMIT)")
+	keep, _ := strconv.Atoi(env("KEEP_SUPPRESSED", "100"))
+	fs.IntVar(&c.KeepSuppressed, "keep-suppressed", keep, "keep the first `N` and the newest N suppressed events of each incident (the counter counts them all); -1 keeps every one (KLAXON_KEEP_SUPPRESSED)")
 	rate, _ := strconv.ParseFloat(env("RATE_LIMIT", "0"), 64)
 	fs.Float64Var(&c.RateLimit, "rate-limit", rate, "most events a second `N` one integration may send before klaxon answers 429; 0 is no limit (KLAXON_RATE_LIMIT)")
 	fs.StringVar(&c.TLSCert, "tls-cert", env("TLS_CERT", ""), "serve HTTPS with this certificate `FILE` (with --tls-key) (KLAXON_TLS_CERT)")

@@ -99,7 +99,11 @@ func (n *Notifier) heard(ctx context.Context, c incidents.Change) {
 	if !in.Status.Open() || in.Status == incidents.Acknowledged {
 		delete(n.lastAlert, in.ID)
 	} else if c.Outcome == incidents.Created && !known {
-		n.lastAlert[in.ID] = n.opts.Now()
+		// Remember it only where its severity re-alerts: a storm of new
+		// incidents must not grow this map without need.
+		if n.opts.Realert[in.Severity] > 0 {
+			n.lastAlert[in.ID] = n.opts.Now()
+		}
 		n.mu.Unlock()
 		n.alert(ctx, in, "created")
 		return
@@ -114,13 +118,30 @@ func (n *Notifier) Realert(ctx context.Context) {
 		return
 	}
 	now := n.opts.Now()
-	f := incidents.Filter{Status: string(incidents.Triggered), Limit: 1000}
 	seen := map[int64]bool{}
+	for sev, every := range n.opts.Realert {
+		if every > 0 && !n.realertSeverity(ctx, sev, now, seen) {
+			return
+		}
+	}
+	n.mu.Lock()
+	for id := range n.lastAlert {
+		if !seen[id] {
+			delete(n.lastAlert, id)
+		}
+	}
+	n.mu.Unlock()
+}
+
+// realertSeverity re-alerts the triggered incidents of one severity that are
+// due, marking in seen each one it looked at; false when it could not list.
+func (n *Notifier) realertSeverity(ctx context.Context, sev incidents.Severity, now time.Time, seen map[int64]bool) bool {
+	f := incidents.Filter{Status: string(incidents.Triggered), Severity: &sev, Limit: 1000}
 	for {
 		page, err := n.src.ListIncidents(ctx, f)
 		if err != nil {
-			n.opts.Logger.Warn("re-alert: list triggered incidents", "error", err)
-			return
+			n.opts.Logger.Warn("re-alert: list triggered incidents", "severity", sev, "error", err)
+			return false
 		}
 		for _, in := range page.Items {
 			seen[in.ID] = true
@@ -143,17 +164,10 @@ func (n *Notifier) Realert(ctx context.Context) {
 			}
 		}
 		if page.NextCursor == "" {
-			break
+			return true
 		}
 		f.Cursor = page.NextCursor
 	}
-	n.mu.Lock()
-	for id := range n.lastAlert {
-		if !seen[id] {
-			delete(n.lastAlert, id)
-		}
-	}
-	n.mu.Unlock()
 }
 
 func (n *Notifier) alert(ctx context.Context, in *incidents.Incident, reason string) {

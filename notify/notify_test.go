@@ -59,6 +59,12 @@ func TestCommandOnTriggerAndRealert(t *testing.T) {
 	ingest("db down", incidents.Sev1) // a repeat does not alert again
 	calm := ingest("cron late", incidents.Sev3)
 	waitFor(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(alerts) >= 2 })
+	n.mu.Lock()
+	tracked := len(n.lastAlert)
+	n.mu.Unlock()
+	if tracked != 1 {
+		t.Fatalf("tracking %d incidents for re-alerts, want only the sev1 (sev3 does not re-alert)", tracked)
+	}
 
 	// Five minutes on: only the sev1 re-alerts; after an ack nothing does.
 	mu.Lock()

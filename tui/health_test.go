@@ -178,7 +178,7 @@ func TestAttachedConsoleShowsDisconnection(t *testing.T) {
 	down.Store(true)
 	ts.CloseClientConnections()
 	d.until("the disconnection", func(m *Model) bool { return !m.health.OK })
-	if warn := warningLine(&d.m); !strings.HasPrefix(warn, "⚠ disconnected from klaxon at") {
+	if warn := warningLine(&d.m); !strings.HasPrefix(warn, "⚠ disconnected from http://") {
 		t.Fatalf("warning %q", warn)
 	}
 	if strings.Contains(d.m.View(), "● live") {
