@@ -99,11 +99,8 @@ func (n *Notifier) heard(ctx context.Context, c incidents.Change) {
 	if !in.Status.Open() || in.Status == incidents.Acknowledged {
 		delete(n.lastAlert, in.ID)
 	} else if c.Outcome == incidents.Created && !known {
-		// Remember it only where its severity re-alerts: a storm of new
-		// incidents must not grow this map without need.
-		if n.opts.Realert[in.Severity] > 0 {
-			n.lastAlert[in.ID] = n.opts.Now()
-		}
+		// Nothing is remembered: a first re-alert counts from first_seen,
+		// so a storm of new incidents costs no memory here.
 		n.mu.Unlock()
 		n.alert(ctx, in, "created")
 		return
@@ -135,40 +132,39 @@ func (n *Notifier) Realert(ctx context.Context) {
 
 // realertSeverity re-alerts the triggered incidents of one severity that are
 // due, marking in seen each one it looked at; false when it could not list.
+//
+// Only the first MaxRealerts of each severity, in SPEC §3 order, re-alert:
+// past that many pages nobody reads them one by one, and walking them all
+// every tick would cost a storm of new incidents dearly.
 func (n *Notifier) realertSeverity(ctx context.Context, sev incidents.Severity, now time.Time, seen map[int64]bool) bool {
-	f := incidents.Filter{Status: string(incidents.Triggered), Severity: &sev, Limit: 1000}
-	for {
-		page, err := n.src.ListIncidents(ctx, f)
-		if err != nil {
-			n.opts.Logger.Warn("re-alert: list triggered incidents", "severity", sev, "error", err)
-			return false
-		}
-		for _, in := range page.Items {
-			seen[in.ID] = true
-			every := n.opts.Realert[in.Severity]
-			if every <= 0 {
-				continue
-			}
-			n.mu.Lock()
-			last, ok := n.lastAlert[in.ID]
-			if !ok {
-				last = in.FirstSeen
-			}
-			due := now.Sub(last) >= every
-			if due {
-				n.lastAlert[in.ID] = now
-			}
-			n.mu.Unlock()
-			if due {
-				n.alert(ctx, in, "realert")
-			}
-		}
-		if page.NextCursor == "" {
-			return true
-		}
-		f.Cursor = page.NextCursor
+	f := incidents.Filter{Status: string(incidents.Triggered), Severity: &sev, Limit: MaxRealerts}
+	page, err := n.src.ListIncidents(ctx, f)
+	if err != nil {
+		n.opts.Logger.Warn("re-alert: list triggered incidents", "severity", sev, "error", err)
+		return false
 	}
+	every := n.opts.Realert[sev]
+	for _, in := range page.Items {
+		seen[in.ID] = true
+		n.mu.Lock()
+		last, ok := n.lastAlert[in.ID]
+		if !ok {
+			last = in.FirstSeen
+		}
+		due := now.Sub(last) >= every
+		if due {
+			n.lastAlert[in.ID] = now
+		}
+		n.mu.Unlock()
+		if due {
+			n.alert(ctx, in, "realert")
+		}
+	}
+	return true
 }
+
+// MaxRealerts is how many triggered incidents of one severity re-alert.
+const MaxRealerts = 1000
 
 func (n *Notifier) alert(ctx context.Context, in *incidents.Incident, reason string) {
 	if n.opts.Alert != nil {

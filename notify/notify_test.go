@@ -62,8 +62,8 @@ func TestCommandOnTriggerAndRealert(t *testing.T) {
 	n.mu.Lock()
 	tracked := len(n.lastAlert)
 	n.mu.Unlock()
-	if tracked != 1 {
-		t.Fatalf("tracking %d incidents for re-alerts, want only the sev1 (sev3 does not re-alert)", tracked)
+	if tracked != 0 {
+		t.Fatalf("tracking %d incidents before any re-alert, want none (a first re-alert counts from first_seen)", tracked)
 	}
 
 	// Five minutes on: only the sev1 re-alerts; after an ack nothing does.
