@@ -119,10 +119,13 @@ func incidentID(w http.ResponseWriter, r *http.Request) (int64, bool) {
 }
 
 func (s *Server) getIncident(w http.ResponseWriter, r *http.Request) {
-	id, ok := incidentID(w, r)
-	if !ok {
-		return
+	if id, ok := incidentID(w, r); ok {
+		s.writeIncident(w, r, id)
 	}
+}
+
+// writeIncident answers with incident id, timeline included.
+func (s *Server) writeIncident(w http.ResponseWriter, r *http.Request, id int64) {
 	in, err := s.svc.Incident(r.Context(), id)
 	if err != nil {
 		s.apiError(w, err)
@@ -152,13 +155,7 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, id int64, a inciden
 		s.apiError(w, err)
 		return
 	}
-	// Answer with the whole incident, timeline included, as GET does.
-	in, err := s.svc.Incident(r.Context(), id)
-	if err != nil {
-		s.apiError(w, err)
-		return
-	}
-	writeJSON(w, 200, in)
+	s.writeIncident(w, r, id) // the whole incident, timeline included, as GET answers
 }
 
 func (s *Server) patchIncident(w http.ResponseWriter, r *http.Request) {
