@@ -303,26 +303,23 @@ func (s *Server) patchIntegration(w http.ResponseWriter, r *http.Request) {
 		writeError(w, 400, `name ack_timeout_seconds, resolve_after_seconds or both, e.g. {"ack_timeout_seconds":1800} (0 turns one off)`)
 		return
 	}
-	all, err := s.svc.Integrations(r.Context())
+	in, err := s.svc.IntegrationNamed(r.Context(), r.PathValue("name"))
 	if err != nil {
 		s.apiError(w, err)
 		return
 	}
-	for _, in := range all {
-		if in.Name != r.PathValue("name") {
-			continue
-		}
-		t := incidents.Timers{AckTimeout: in.AckTimeout, ResolveAfter: in.ResolveAfter}
-		body.apply(&t)
-		if err := s.svc.SetTimers(r.Context(), in.Name, t); err != nil {
-			s.apiError(w, err)
-			return
-		}
-		in.AckTimeout, in.ResolveAfter = t.AckTimeout, t.ResolveAfter
-		writeJSON(w, 200, map[string]any{"integration": s.integrationJSON(in)})
+	if in == nil {
+		writeError(w, 404, fmt.Sprintf("there is no integration named %q", r.PathValue("name")))
 		return
 	}
-	writeError(w, 404, fmt.Sprintf("there is no integration named %q", r.PathValue("name")))
+	t := incidents.Timers{AckTimeout: in.AckTimeout, ResolveAfter: in.ResolveAfter}
+	body.apply(&t)
+	if err := s.svc.SetTimers(r.Context(), in.Name, t); err != nil {
+		s.apiError(w, err)
+		return
+	}
+	in.AckTimeout, in.ResolveAfter = t.AckTimeout, t.ResolveAfter
+	writeJSON(w, 200, map[string]any{"integration": s.integrationJSON(in)})
 }
 
 // counts answers how many incidents a filter selects, with the totals of

@@ -45,6 +45,7 @@ type Service interface {
 	Health() incidents.Health
 	TallyIncidents(ctx context.Context) (incidents.Tally, error)
 	SetTimers(ctx context.Context, integration string, t incidents.Timers) error
+	IntegrationNamed(ctx context.Context, name string) (*incidents.Integration, error)
 }
 
 // Options configure a Server.
