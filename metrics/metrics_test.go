@@ -1,12 +1,10 @@
 package metrics_test
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -14,20 +12,13 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
-	"klaxon/incidents"
+	"klaxon/internal/testkit"
 	"klaxon/metrics"
 	"klaxon/receiver"
-	"klaxon/storage"
 )
 
 func TestMetricsAreValidExposition(t *testing.T) {
-	db, err := storage.Open(context.Background(), filepath.Join(t.TempDir(), "k.db"), storage.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	svc := incidents.NewService(db, nil)
-	integ, _ := svc.CreateIntegration(context.Background(), "grafana", "", "", incidents.KindWebhook)
+	db, svc, integ := testkit.Service(t, "grafana")
 	m := metrics.New(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	srv := httptest.NewServer(receiver.New(svc, receiver.Options{APIToken: "t", Observer: m, Metrics: m.Handler()}))
 	defer srv.Close()

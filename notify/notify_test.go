@@ -11,18 +11,12 @@ import (
 	"time"
 
 	"klaxon/incidents"
-	"klaxon/storage"
+	"klaxon/internal/testkit"
 )
 
 func TestCommandOnTriggerAndRealert(t *testing.T) {
 	dir := t.TempDir()
-	db, err := storage.Open(context.Background(), filepath.Join(dir, "k.db"), storage.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	svc := incidents.NewService(db, nil)
-	integ, _ := svc.CreateIntegration(context.Background(), "default", "", "", incidents.KindWebhook)
+	_, svc, integ := testkit.Service(t, "default")
 	ingest := func(title string, sev incidents.Severity) *incidents.Incident {
 		res, err := svc.Ingest(context.Background(), integ, incidents.Event{Key: title, Title: title, Severity: sev, Action: incidents.Trigger},
 			&incidents.Request{At: time.Now(), Method: "POST", Path: "/default/push-events"})

@@ -4,14 +4,13 @@ import (
 	"context"
 	"net"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"klaxon/incidents"
+	"klaxon/internal/testkit"
 	"klaxon/receiver"
-	"klaxon/storage"
 	"klaxon/tui"
 )
 
@@ -51,16 +50,7 @@ func (s *server) stop() {
 
 func newService(t *testing.T) (*incidents.Service, *incidents.Integration) {
 	t.Helper()
-	db, err := storage.Open(context.Background(), filepath.Join(t.TempDir(), "k.db"), storage.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	svc := incidents.NewService(db, nil)
-	integ, err := svc.CreateIntegration(context.Background(), "default", "", "", incidents.KindWebhook)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, svc, integ := testkit.Service(t, "default")
 	return svc, integ
 }
 

@@ -16,7 +16,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"klaxon/incidents"
-	"klaxon/storage"
+	"klaxon/internal/testkit"
 	"klaxon/tui"
 )
 
@@ -52,13 +52,7 @@ func (l *lockedBuffer) String() string {
 
 func TestConsoleOverSSH(t *testing.T) {
 	dir := t.TempDir()
-	db, err := storage.Open(context.Background(), filepath.Join(dir, "k.db"), storage.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	svc := incidents.NewService(db, nil)
-	integ, _ := svc.CreateIntegration(context.Background(), "default", "", "", incidents.KindWebhook)
+	_, svc, integ := testkit.Service(t, "default")
 	svc.Ingest(context.Background(), integ, incidents.Event{Key: "over ssh", Title: "over ssh", Action: incidents.Trigger, Severity: incidents.Sev1},
 		&incidents.Request{At: time.Now(), Method: "POST", Path: "/default/push-events"})
 
