@@ -119,6 +119,9 @@ func (db *DB) Ingest(ctx context.Context, integ *incidents.Integration, ev incid
 			if in.ID, err = r.LastInsertId(); err != nil {
 				return err
 			}
+			if in.Key != "" {
+				db.ws.keys.add(db.ws.keys.hash(integ.Name, in.Key), in.ID)
+			}
 			if err := db.insertEntries(tx, in, entries); err != nil {
 				return err
 			}
@@ -156,12 +159,35 @@ func (db *DB) Ingest(ctx context.Context, integ *incidents.Integration, ev incid
 }
 
 // openIncident is the open incident of integ with key (nil when none) and
-// its suppressed_kept_to (0 when NULL).
+// its suppressed_kept_to (0 when NULL). openKeys names the candidates; each
+// is checked against its row, and one that no longer matches is forgotten.
 func (db *DB) openIncident(tx *sql.Tx, integ *incidents.Integration, key string) (*incidents.Incident, int64, error) {
-	row, err := db.ws.queryRow(tx, stOpenIncident, integ.ID, key)
-	if row == nil || err != nil {
-		return nil, 0, err
+	keys := db.ws.keys
+	h := keys.hash(integ.Name, key)
+	first, more := keys.candidates(h)
+	if first == 0 {
+		return nil, 0, nil
 	}
+	for i := -1; i < len(more); i++ {
+		id := first
+		if i >= 0 {
+			id = more[i]
+		}
+		row, err := db.ws.queryRow(tx, stOpenIncident, id, integ.ID, key)
+		if err != nil {
+			return nil, 0, err
+		}
+		if row == nil {
+			keys.remove(h, id)
+			continue
+		}
+		return scanOpen(row, integ, key), valueInt(row[12]), nil
+	}
+	return nil, 0, nil
+}
+
+// scanOpen reads stOpenIncident's row.
+func scanOpen(row []driver.Value, integ *incidents.Integration, key string) *incidents.Incident {
 	in := &incidents.Incident{
 		ID: valueInt(row[0]), Integration: integ.Name, Service: integ.Service, Key: key, Title: valueString(row[1]),
 		Severity: incidents.Severity(valueString(row[3])), Priority: incidents.Priority(valueString(row[4])),
@@ -174,7 +200,7 @@ func (db *DB) openIncident(tx *sql.Tx, integ *incidents.Integration, key string)
 	if row[2] != nil {
 		in.Details = json.RawMessage(valueString(row[2]))
 	}
-	return in, valueInt(row[12]), nil
+	return in
 }
 
 // foldIncident writes what folding an event into open made of it (in): the
@@ -254,6 +280,9 @@ func (db *DB) trimSuppressed(tx *sql.Tx, in *incidents.Incident, newest, keptTo 
 }
 
 func (db *DB) updateIncident(tx *sql.Tx, in *incidents.Incident) error {
+	if in.Status == incidents.Resolved && in.Key != "" {
+		db.ws.keys.remove(db.ws.keys.hash(in.Integration, in.Key), in.ID)
+	}
 	_, err := db.ws.exec(tx, stUpdateIncident, nullString(string(in.Severity)), nullString(string(in.Priority)),
 		string(in.Status), in.Suppressed, in.LastSeen.UnixMilli(), nullMillis(in.AcknowledgedAt),
 		nullMillis(in.ResolvedAt), nullString(string(in.ResolvedBy)),

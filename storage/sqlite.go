@@ -152,6 +152,13 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		jobs: make(chan *job, 4096), stopped: make(chan struct{}),
 		stopCheckpoints: make(chan struct{}), checkpointsDone: make(chan struct{})}
 	db.ws.connector = wc
+	db.ws.keys = newOpenKeys()
+	if err := db.ws.keys.load(w); err != nil {
+		cp.Close()
+		r.Close()
+		w.Close()
+		return nil, fmt.Errorf("%s: read the open incidents: %w", path, err)
+	}
 	go db.writeLoop()
 	go checkpointLoop(cp, db.stopCheckpoints, db.checkpointsDone)
 	return db, nil
@@ -379,6 +386,11 @@ func (db *DB) runBatch(batch []*job, results []error, isolated bool) error {
 		return classify(err)
 	}
 	defer db.ws.end()
+	keys := db.ws.keys
+	rollback := func() {
+		tx.Rollback()
+		keys.undo(0)
+	}
 	for i, j := range batch {
 		results[i] = j.ctx.Err()
 		if results[i] != nil {
@@ -386,7 +398,7 @@ func (db *DB) runBatch(batch []*job, results []error, isolated bool) error {
 		}
 		if !isolated || len(batch) == 1 {
 			if results[i] = j.fn(tx); results[i] != nil {
-				tx.Rollback()
+				rollback()
 				switch {
 				case len(batch) == 1:
 					return nil // the job's own error is its answer
@@ -398,29 +410,33 @@ func (db *DB) runBatch(batch []*job, results []error, isolated bool) error {
 			continue
 		}
 		if _, err := tx.Exec("SAVEPOINT job"); err != nil {
-			tx.Rollback()
+			rollback()
 			return classify(err)
 		}
+		mark := keys.mark()
 		if results[i] = j.fn(tx); results[i] != nil {
 			if _, err := tx.Exec("ROLLBACK TO job"); err != nil {
 				// SQLite may have rolled back the whole transaction (a full
 				// disk, an I/O error): nothing of the batch is left.
-				tx.Rollback()
+				rollback()
 				if unavailable(results[i]) {
 					return classify(results[i])
 				}
 				return classify(err)
 			}
+			keys.undo(mark)
 		}
 		if _, err := tx.Exec("RELEASE job"); err != nil {
-			tx.Rollback()
+			rollback()
 			return classify(err)
 		}
 	}
 	db.pruneJournal(tx)
 	if err := tx.Commit(); err != nil {
+		keys.undo(0)
 		return classify(err)
 	}
+	keys.commit()
 	db.ws.committed()
 	db.commits.Add(1)
 	return nil

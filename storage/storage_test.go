@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -145,18 +146,73 @@ func TestIngestCreateSuppressResolve(t *testing.T) {
 	}
 }
 
-func TestSchemaAllowsOneOpenIncidentPerKey(t *testing.T) {
-	db := openTemp(t, Options{})
-	integ := mustIntegration(t, db, "default")
-	ingest(t, db, integ, incidents.Event{Title: "dup"})
-	err := db.write(context.Background(), func(tx *sql.Tx) error {
-		_, err := tx.Exec(`INSERT INTO incidents (integration_id, dedup_key, title, status, first_seen, last_seen)
-			VALUES (?, 'dup', 'dup', 'acknowledged', 0, 0)`, integ.ID)
-		return err
-	})
-	if err == nil || !strings.Contains(err.Error(), "UNIQUE") {
-		t.Fatalf("second open incident with one key: err = %v, want a UNIQUE violation", err)
+// One open incident per (integration, key) is the writer's rule (openKeys):
+// it holds across a restart, a resolve, and a write that is rolled back.
+func TestOneOpenIncidentPerKey(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "klaxon.db")
+	db, err := Open(context.Background(), path, Options{})
+	if err != nil {
+		t.Fatal(err)
 	}
+	integ := mustIntegration(t, db, "default")
+	other := mustIntegration(t, db, "other")
+	first := ingest(t, db, integ, incidents.Event{Title: "dup", Key: "dup"})
+	if res := ingest(t, db, other, incidents.Event{Title: "dup", Key: "dup"}); res.Outcome != incidents.Created {
+		t.Fatalf("the same key on another integration: %s, want created", res.Outcome)
+	}
+	db.Close()
+
+	// After a restart, the repeat still folds into the open incident.
+	db, err = Open(context.Background(), path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if res := ingest(t, db, integ, incidents.Event{Title: "dup", Key: "dup"}); res.Outcome != incidents.Folded || res.Incident.ID != first.Incident.ID {
+		t.Fatalf("repeat after a restart: %s #%d, want folded into #%d", res.Outcome, res.Incident.ID, first.Incident.ID)
+	}
+
+	// A resolve that is rolled back leaves the incident open, and the key
+	// still leads to it.
+	boom := errors.New("fails after the resolve")
+	err = db.write(context.Background(), func(tx *sql.Tx) error {
+		in, err := scanIncident(tx.QueryRow(`SELECT `+incidentColumns+incidentFrom+`WHERE i.id = ?`, first.Incident.ID))
+		if err != nil {
+			return err
+		}
+		if _, err := incidents.ApplyAction(in, incidents.PersonAction{Kind: incidents.EntryResolved, By: incidents.ByConsole}, clock); err != nil {
+			return err
+		}
+		if err := db.updateIncident(tx, in); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("write answered %v", err)
+	}
+	if res := ingest(t, db, integ, incidents.Event{Title: "dup", Key: "dup"}); res.Outcome != incidents.Folded || res.Incident.ID != first.Incident.ID {
+		t.Fatalf("repeat after a rolled-back resolve: %s #%d, want folded into #%d", res.Outcome, res.Incident.ID, first.Incident.ID)
+	}
+
+	// A real resolve frees the key: the next trigger opens a new incident,
+	// and its repeats fold into that one.
+	if _, err := db.Act(context.Background(), first.Incident.ID, incidents.PersonAction{Kind: incidents.EntryResolved, By: incidents.ByConsole}, clock); err != nil {
+		t.Fatal(err)
+	}
+	// The writer's index holds the open incidents only: resolved ones leave it.
+	if n := len(db.ws.keys.ids) + len(db.ws.keys.extra); n != 1 {
+		t.Fatalf("after the resolve the writer indexes %d keys, want the 1 still open", n)
+	}
+	second := ingest(t, db, integ, incidents.Event{Title: "dup", Key: "dup"})
+	if second.Outcome != incidents.Created || second.Incident.ID == first.Incident.ID {
+		t.Fatalf("trigger after resolve: %s #%d, want a new incident", second.Outcome, second.Incident.ID)
+	}
+	if res := ingest(t, db, integ, incidents.Event{Title: "dup", Key: "dup"}); res.Outcome != incidents.Folded || res.Incident.ID != second.Incident.ID {
+		t.Fatalf("repeat: %s #%d, want folded into #%d", res.Outcome, res.Incident.ID, second.Incident.ID)
+	}
+
 	// Untitled incidents have no key and are never grouped.
 	a := ingest(t, db, integ, incidents.Event{Title: "", Key: ""})
 	b := ingest(t, db, integ, incidents.Event{Title: "", Key: ""})

@@ -37,10 +37,11 @@ const (
 )
 
 var statementSQL = [numStatements]string{
-	// The integration's name and service come from the caller, so no join.
+	// A candidate from openKeys, checked. The integration's name and
+	// service come from the caller, so no join.
 	stOpenIncident: `SELECT id, title, details, severity, priority, status, suppressed, first_seen, last_seen,
 		acknowledged_at, resolved_at, resolved_by, suppressed_kept_to, storm_start, storm_count, storm_until
-		FROM incidents WHERE integration_id = ? AND dedup_key = ? AND status <> 'resolved'`,
+		FROM incidents WHERE id = ? AND integration_id = ? AND dedup_key = ? AND status <> 'resolved'`,
 	stInsertIncident: `INSERT INTO incidents (integration_id, dedup_key, title, details, severity, priority,
 		status, suppressed, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)`,
 	stUpdateIncident: `UPDATE incidents SET severity = ?, priority = ?, status = ?, suppressed = ?, last_seen = ?,
@@ -117,6 +118,8 @@ type writerState struct {
 	stmts     [numStatements]driver.Stmt
 	args      []driver.NamedValue
 	row       []driver.Value
+
+	keys *openKeys // the open incidents by dedup key
 
 	tx         *sql.Tx
 	journalTop int64 // the newest journal entry the transaction in progress wrote

@@ -138,6 +138,7 @@ func TestStormKeepsTheDatabaseSmall(t *testing.T) {
 func TestOneBadWriteDoesNotFailItsBatch(t *testing.T) {
 	db := openTemp(t, Options{})
 	integ := mustIntegration(t, db, "default")
+	open := ingest(t, db, integ, incidents.Event{Key: "open", Title: "open"})
 	release := holdWriter(t, db)
 	commits := db.commits.Load()
 
@@ -162,6 +163,12 @@ func TestOneBadWriteDoesNotFailItsBatch(t *testing.T) {
 				VALUES (?, 'half done', 'triggered', 0, 0)`, integ.ID); err != nil {
 				return err
 			}
+			// It resolves an open incident before failing: undone too.
+			in := *open.Incident
+			in.Status = incidents.Resolved
+			if err := db.updateIncident(tx, &in); err != nil {
+				return err
+			}
 			return bad
 		})
 	}()
@@ -183,11 +190,19 @@ func TestOneBadWriteDoesNotFailItsBatch(t *testing.T) {
 	if n, _ := db.CountIncidents(context.Background(), incidents.Filter{Query: "half done", Status: "all"}); n != 0 {
 		t.Fatal("the bad write's first statement was kept")
 	}
-	if reqs, _ := db.Requests(context.Background(), 100, ""); len(reqs.Items) != 4 {
-		t.Fatalf("journal has %d entries, want the 4 good ones", len(reqs.Items))
+	if reqs, _ := db.Requests(context.Background(), 100, ""); len(reqs.Items) != 5 {
+		t.Fatalf("journal has %d entries, want the first and the 4 good ones", len(reqs.Items))
 	}
 	if got := db.commits.Load() - commits; got != 2 {
 		t.Fatalf("%d commits, want 2 (the held write, then the five together)", got)
+	}
+	// Repeats find the incidents the batch opened, and the one the bad
+	// write resolved before it was rolled back.
+	for i, want := range []*incidents.Incident{results[0].Incident, results[3].Incident, open.Incident} {
+		res := ingest(t, db, integ, incidents.Event{Key: want.Key, Title: want.Title})
+		if res.Outcome != incidents.Folded || res.Incident.ID != want.ID {
+			t.Fatalf("repeat %d of %q: %s #%d, want folded into #%d", i, want.Key, res.Outcome, res.Incident.ID, want.ID)
+		}
 	}
 }
 
