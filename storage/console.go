@@ -25,7 +25,7 @@ func (db *DB) TallyIncidents(ctx context.Context) (incidents.Tally, error) {
 		}
 		t.Open[sev] = n
 	}
-	err := db.reader.QueryRowContext(ctx, `SELECT count(*) FROM incidents WHERE status = 'resolved'`).Scan(&t.Resolved)
+	err := db.reader.QueryRowContext(ctx, `SELECT count(*) FROM incidents WHERE is_open = 0`).Scan(&t.Resolved)
 	return t, err
 }
 

@@ -378,13 +378,17 @@ func filterSQL(f incidents.Filter) (string, []any, error) {
 		where []string
 		args  []any
 	)
+	// The statuses are ranges of the one order index (is_open, sort_key);
+	// "all" is both, which ListIncidents merges.
 	switch f.Status {
 	case "", "open":
 		where = append(where, "i.is_open = 1")
 	case "all":
-	case string(incidents.Triggered), string(incidents.Acknowledged), string(incidents.Resolved):
-		where = append(where, "i.status = ?")
+	case string(incidents.Triggered), string(incidents.Acknowledged):
+		where = append(where, "i.is_open = 1 AND i.status = ?")
 		args = append(args, f.Status)
+	case string(incidents.Resolved):
+		where = append(where, "i.is_open = 0")
 	default:
 		return "", nil, incidents.Errorf(incidents.EINVALID, "status %q is not one of open, triggered, acknowledged, resolved, all", f.Status)
 	}
@@ -422,26 +426,12 @@ func filterSQL(f incidents.Filter) (string, []any, error) {
 // ListIncidents returns one page of incidents in SPEC §3 order.
 func (db *DB) ListIncidents(ctx context.Context, f incidents.Filter) (incidents.Page[*incidents.Incident], error) {
 	var page incidents.Page[*incidents.Incident]
-	where, args, err := filterSQL(f)
+	limit := clampLimit(f.Limit)
+	query, args, err := listQuery(f, limit)
 	if err != nil {
 		return page, err
 	}
-	limit := clampLimit(f.Limit)
-	if f.Cursor != "" {
-		after, err := base64.RawURLEncoding.DecodeString(f.Cursor)
-		if err != nil || len(after) != 40 {
-			return page, incidents.Errorf(incidents.EINVALID, "the cursor %q cannot be read; pass the next_cursor of the previous page, or none", f.Cursor)
-		}
-		if where == "" {
-			where = " WHERE i.sort_key > ?"
-		} else {
-			where += " AND i.sort_key > ?"
-		}
-		args = append(args, string(after))
-	}
-	args = append(args, limit+1)
-	rows, err := db.reader.QueryContext(ctx, `SELECT `+incidentColumns+`, i.sort_key`+incidentFrom+where+
-		` ORDER BY i.sort_key LIMIT ?`, args...)
+	rows, err := db.reader.QueryContext(ctx, query, args...)
 	if err != nil {
 		return page, err
 	}
@@ -464,6 +454,43 @@ func (db *DB) ListIncidents(ctx context.Context, f incidents.Filter) (incidents.
 		page.Items = []*incidents.Incident{}
 	}
 	return page, rows.Err()
+}
+
+// listQuery is the query of one page (limit rows, and one more to tell
+// whether there is a next page) of the incidents f selects, and its arguments.
+func listQuery(f incidents.Filter, limit int) (string, []any, error) {
+	where, args, err := filterSQL(f)
+	if err != nil {
+		return "", nil, err
+	}
+	if f.Cursor != "" {
+		after, err := base64.RawURLEncoding.DecodeString(f.Cursor)
+		if err != nil || len(after) != 40 {
+			return "", nil, incidents.Errorf(incidents.EINVALID, "the cursor %q cannot be read; pass the next_cursor of the previous page, or none", f.Cursor)
+		}
+		if where == "" {
+			where = " WHERE i.sort_key > ?"
+		} else {
+			where += " AND i.sort_key > ?"
+		}
+		args = append(args, string(after))
+	}
+	args = append(args, limit+1)
+	if f.Status != "all" {
+		return `SELECT ` + incidentColumns + `, i.sort_key` + incidentFrom + where + ` ORDER BY i.sort_key LIMIT ?`, args, nil
+	}
+	// Open and resolved incidents are two ranges of the order index: read a
+	// page from each, in order, and keep the first of the two.
+	arm := func(open string) string {
+		w := " WHERE i.is_open = " + open
+		if where != "" {
+			w += " AND " + strings.TrimPrefix(where, " WHERE ")
+		}
+		return `SELECT * FROM (SELECT ` + incidentColumns + `, i.sort_key AS sort_key` + incidentFrom + w +
+			` ORDER BY i.sort_key LIMIT ?)`
+	}
+	args = append(append(append([]any{}, args...), args...), limit+1)
+	return arm("1") + ` UNION ALL ` + arm("0") + ` ORDER BY sort_key LIMIT ?`, args, nil
 }
 
 // multiScanner scans an incident's columns followed by extra ones.

@@ -43,11 +43,11 @@ func (db *DB) Prune(ctx context.Context, r Retention, now time.Time) (incidentsD
 	}
 	if r.ResolvedFor > 0 {
 		add(&incidentsDropped, `DELETE FROM incidents WHERE id IN (SELECT id FROM incidents
-			WHERE status = 'resolved' AND resolved_at < ? LIMIT ?)`, now.Add(-r.ResolvedFor).UnixMilli(), pruneChunk)
+			WHERE is_open = 0 AND resolved_at < ? LIMIT ?)`, now.Add(-r.ResolvedFor).UnixMilli(), pruneChunk)
 	}
 	if r.ResolvedCount > 0 {
 		add(&incidentsDropped, `DELETE FROM incidents WHERE id IN (SELECT id FROM incidents
-			WHERE status = 'resolved' ORDER BY resolved_at DESC, id DESC LIMIT ? OFFSET ?)`, pruneChunk, r.ResolvedCount)
+			WHERE is_open = 0 ORDER BY resolved_at DESC, id DESC LIMIT ? OFFSET ?)`, pruneChunk, r.ResolvedCount)
 	}
 	if r.JournalFor > 0 {
 		add(&requestsDropped, `DELETE FROM requests WHERE id IN (SELECT id FROM requests WHERE at < ? LIMIT ?)`,

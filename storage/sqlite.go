@@ -238,24 +238,53 @@ func migrate(ctx context.Context, w *sql.DB) error {
 		if err != nil {
 			return err
 		}
-		tx, err := w.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migration %s: %w", base, err)
-		}
-		if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-			version, base, time.Now().UnixMilli()); err != nil {
-			tx.Rollback()
-			return err
-		}
-		if err := tx.Commit(); err != nil {
+		if err := applyMigration(ctx, w, base, version, string(body)); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// fkOffMarker starts a migration that rebuilds a table other tables refer
+// to: it runs with foreign keys off (they cannot be turned off inside a
+// transaction), and commits only if every reference still holds.
+const fkOffMarker = "-- klaxon: foreign keys off\n"
+
+func applyMigration(ctx context.Context, w *sql.DB, base string, version int, body string) error {
+	// w has a single connection, so the pragma and the transaction share it.
+	fkOff := strings.HasPrefix(body, fkOffMarker)
+	if fkOff {
+		if _, err := w.ExecContext(ctx, "PRAGMA foreign_keys = OFF"); err != nil {
+			return err
+		}
+		defer w.ExecContext(ctx, "PRAGMA foreign_keys = ON")
+	}
+	tx, err := w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, body); err != nil {
+		return fmt.Errorf("migration %s: %w", base, err)
+	}
+	if fkOff {
+		var (
+			table, parent string
+			rowid, fkid   sql.NullInt64
+		)
+		err := tx.QueryRowContext(ctx, "PRAGMA foreign_key_check").Scan(&table, &rowid, &parent, &fkid)
+		if err == nil {
+			return fmt.Errorf("migration %s: it would leave rows of %s referring to rows of %s that do not exist", base, table, parent)
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("migration %s: %w", base, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+		version, base, time.Now().UnixMilli()); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // Migrations lists the applied migration versions, oldest first.

@@ -3,11 +3,13 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -266,6 +268,98 @@ func TestOrderAndPaging(t *testing.T) {
 	n, _ = db.CountIncidents(context.Background(), incidents.Filter{Query: "P2-NEW"})
 	if n != 1 {
 		t.Fatalf("q count = %d", n)
+	}
+}
+
+// Every status filter lists its incidents in SPEC §3 order, page by page;
+// "all" interleaves open and resolved incidents by that order.
+func TestStatusFiltersKeepTheOrder(t *testing.T) {
+	db := openTemp(t, Options{})
+	integ := mustIntegration(t, db, "default")
+	type spec struct {
+		title  string
+		sev    incidents.Severity
+		status incidents.Status
+	}
+	// Inserted in an order unlike the expected one; each later one is newer.
+	specs := []spec{
+		{"sev3 resolved", "sev3", incidents.Resolved}, {"sev1 acked", "sev1", incidents.Acknowledged},
+		{"none triggered", "", incidents.Triggered}, {"sev1 resolved", "sev1", incidents.Resolved},
+		{"sev2 triggered", "sev2", incidents.Triggered}, {"sev1 triggered", "sev1", incidents.Triggered},
+		{"none resolved", "", incidents.Resolved}, {"sev2 acked", "sev2", incidents.Acknowledged},
+	}
+	for _, s := range specs {
+		clock = clock.Add(time.Second)
+		res := ingest(t, db, integ, incidents.Event{Title: s.title, Severity: s.sev})
+		kind := map[incidents.Status]incidents.EntryKind{incidents.Acknowledged: incidents.EntryAcknowledged, incidents.Resolved: incidents.EntryResolved}[s.status]
+		if kind != "" {
+			if _, err := db.Act(context.Background(), res.Incident.ID, incidents.PersonAction{Kind: kind, By: incidents.ByConsole}, clock); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	order := []string{"sev1 triggered", "sev1 resolved", "sev1 acked", "sev2 acked", "sev2 triggered", "sev3 resolved", "none resolved", "none triggered"}
+	for _, status := range []string{"all", "open", "triggered", "acknowledged", "resolved"} {
+		var want []string
+		for _, title := range order {
+			for _, s := range specs {
+				if s.title == title && (status == "all" || string(s.status) == status ||
+					status == "open" && s.status != incidents.Resolved) {
+					want = append(want, title)
+				}
+			}
+		}
+		var got []string
+		cursor := ""
+		for range 10 {
+			page, err := db.ListIncidents(context.Background(), incidents.Filter{Status: status, Limit: 3, Cursor: cursor})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, in := range page.Items {
+				got = append(got, in.Title)
+			}
+			if cursor = page.NextCursor; cursor == "" {
+				break
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("status=%s:\n got %q\nwant %q", status, got, want)
+		}
+		if n, err := db.CountIncidents(context.Background(), incidents.Filter{Status: status}); err != nil || n != len(want) {
+			t.Errorf("status=%s counts %d (%v), want %d", status, n, err, len(want))
+		}
+	}
+}
+
+// Each list reads a range of the order index, never every incident: "all"
+// too, as two ranges merged.
+func TestListsReadTheOrderIndex(t *testing.T) {
+	db := openTemp(t, Options{})
+	cursor := base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf("1%039d", 5)))
+	for _, status := range []string{"all", "open", "triggered", "acknowledged", "resolved"} {
+		for _, c := range []string{"", cursor} {
+			q, args, err := listQuery(incidents.Filter{Status: status, Cursor: c}, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows, err := db.reader.Query("EXPLAIN QUERY PLAN "+q, args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var plan []string
+			for rows.Next() {
+				var id, parent, notused int
+				var detail string
+				rows.Scan(&id, &parent, &notused, &detail)
+				plan = append(plan, detail)
+			}
+			rows.Close()
+			joined := strings.Join(plan, "\n")
+			if strings.Contains(joined, "SCAN i") || !strings.Contains(joined, "SEARCH i USING INDEX incidents_open_order") {
+				t.Errorf("status=%s cursor=%q reads more than a range of the order index:\n%s", status, c, joined)
+			}
+		}
 	}
 }
 

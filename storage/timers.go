@@ -17,7 +17,7 @@ const timerBatch = 200
 // time: acknowledged past the acknowledge timeout, open and not seen for the
 // resolve timer. Only integrations with a timer are looked at.
 const dueTimersSQL = `SELECT i.id, 'unack' FROM integrations g JOIN incidents i ON i.integration_id = g.id
-	WHERE g.ack_timeout_ms > 0 AND i.status = 'acknowledged' AND i.acknowledged_at + g.ack_timeout_ms <= ?1
+	WHERE g.ack_timeout_ms > 0 AND i.is_open = 1 AND i.status = 'acknowledged' AND i.acknowledged_at + g.ack_timeout_ms <= ?1
 	UNION ALL
 	SELECT i.id, 'resolve' FROM integrations g JOIN incidents i ON i.integration_id = g.id
 	WHERE g.resolve_after_ms > 0 AND i.is_open = 1 AND i.last_seen + g.resolve_after_ms <= ?1

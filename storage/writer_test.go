@@ -292,6 +292,14 @@ func TestMigratesFromTheFirstSchema(t *testing.T) {
 	if got := fmt.Sprint(kept(t, db, 1)); got != "[1 2 12 13]" {
 		t.Fatalf("kept %s, want [1 2 12 13]", got)
 	}
+	// Migration 0006 rebuilt incidents with foreign keys off; they are on again.
+	var fk int
+	if err := db.writer.QueryRow("PRAGMA foreign_keys").Scan(&fk); err != nil || fk != 1 {
+		t.Fatalf("foreign_keys = %d (%v) after migrating, want 1", fk, err)
+	}
+	if err := db.IntegrityCheck(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // With MaxWait the writer waits that long for more writes to share a
@@ -366,5 +374,25 @@ func TestFullDatabaseFailsTheBatchAsUnavailable(t *testing.T) {
 	})
 	if r := ingest(t, db, integ, incidents.Event{Title: "after"}); r.Outcome != incidents.Created {
 		t.Fatalf("after room is made: %+v", r)
+	}
+}
+
+// A migration that runs with foreign keys off commits only if every
+// reference still holds, and turns them on again either way.
+func TestMigrationWithForeignKeysOffChecksReferences(t *testing.T) {
+	db := openTemp(t, Options{})
+	integ := mustIntegration(t, db, "default")
+	ingest(t, db, integ, incidents.Event{Title: "keeps its integration"})
+	ctx := context.Background()
+	err := applyMigration(ctx, db.writer, "9999_bad.sql", 9999, fkOffMarker+"DELETE FROM integrations;")
+	if err == nil || !strings.Contains(err.Error(), "incidents") {
+		t.Fatalf("a migration orphaning incidents answered %v, want it refused naming incidents", err)
+	}
+	if list, _ := db.Integrations(ctx); len(list) != 1 {
+		t.Fatalf("%d integrations after the refused migration, want it rolled back", len(list))
+	}
+	var fk int
+	if err := db.writer.QueryRow("PRAGMA foreign_keys").Scan(&fk); err != nil || fk != 1 {
+		t.Fatalf("foreign_keys = %d (%v), want 1", fk, err)
 	}
 }
