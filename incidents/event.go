@@ -163,10 +163,12 @@ func Apply(ev Event, open *Incident, integ *Integration, now time.Time) (Outcome
 	wasStorming := in.Storm.StormingAt(now)
 	in.Storm.repeat(now)
 	in.Storming = in.Storm.StormingAt(now)
-	if wasStorming && in.Suppressed%StormSample != 0 {
-		raw = nil // sampled: the counter counts it, the timeline keeps it without its payload
+	var entries []TimelineEntry
+	// While it storms only every StormSample-th repeat is recorded on the
+	// timeline; the counter counts them all.
+	if !wasStorming || in.Suppressed%StormSample == 0 {
+		entries = append(entries, TimelineEntry{At: now, Kind: EntrySuppressed, By: ByWebhook, Event: raw})
 	}
-	entries := []TimelineEntry{{At: now, Kind: EntrySuppressed, By: ByWebhook, Event: raw}}
 	if d.SeverityChange {
 		entries = append(entries, TimelineEntry{At: now, Kind: EntrySeverityChanged, By: ByWebhook, From: string(in.Severity), To: string(ev.Severity)})
 		in.Severity = ev.Severity

@@ -126,7 +126,8 @@ type Incident struct {
 	// integration's resolve timer: that long after it was last seen (nil: no timer).
 	AutoResolvesAt *time.Time `json:"auto_resolves_at,omitempty"`
 	// Storming is true while the incident's key triggers 20 or more times in
-	// 60 s: repeats still count exactly, but their raw events are sampled.
+	// 60 s: repeats still count exactly, but only every 10th is recorded on
+	// the timeline.
 	Storming bool `json:"storming,omitempty"`
 	// Storm is the repeat rate behind Storming, kept by storage.
 	Storm Storm `json:"-"`

@@ -4,8 +4,8 @@ import "time"
 
 // Storms, as Spike has them: a key that triggers StormThreshold times within
 // StormWindow storms until StormWindow after the latest such repeat. While it
-// storms its repeats still count exactly, but only every StormSample-th keeps
-// its raw payload on the timeline.
+// storms its repeats still count exactly, but only every StormSample-th is
+// recorded on the timeline (with its raw payload).
 const (
 	StormThreshold = 20
 	StormWindow    = 60 * time.Second

@@ -97,12 +97,12 @@ func (db *DB) Ingest(ctx context.Context, integ *incidents.Integration, ev incid
 	err = db.write(ctx, func(tx *sql.Tx) error {
 		res = incidents.IngestResult{Warnings: ev.Warnings}
 		var (
-			open   *incidents.Incident
-			keptTo int64 // see trimSuppressed
+			open *incidents.Incident
+			kept keptSuppressed
 		)
 		if ev.Key != "" {
 			var err error
-			if open, keptTo, err = db.openIncident(tx, integ, ev.Key); err != nil {
+			if open, kept, err = db.openIncident(tx, integ, ev.Key); err != nil {
 				return err
 			}
 		}
@@ -129,7 +129,7 @@ func (db *DB) Ingest(ctx context.Context, integ *incidents.Integration, ev incid
 			if err := db.insertEntries(tx, in, entries); err != nil {
 				return err
 			}
-			if err := db.foldIncident(tx, open, in, entries, keptTo); err != nil {
+			if err := db.foldIncident(tx, open, in, entries, kept); err != nil {
 				return err
 			}
 		case incidents.ResolvedBy:
@@ -159,14 +159,15 @@ func (db *DB) Ingest(ctx context.Context, integ *incidents.Integration, ev incid
 }
 
 // openIncident is the open incident of integ with key (nil when none) and
-// its suppressed_kept_to (0 when NULL). openKeys names the candidates; each
-// is checked against its row, and one that no longer matches is forgotten.
-func (db *DB) openIncident(tx *sql.Tx, integ *incidents.Integration, key string) (*incidents.Incident, int64, error) {
+// what it keeps of its suppressed events. openKeys names the candidates;
+// each is checked against its row, and one that no longer matches is
+// forgotten.
+func (db *DB) openIncident(tx *sql.Tx, integ *incidents.Integration, key string) (*incidents.Incident, keptSuppressed, error) {
 	keys := db.ws.keys
 	h := keys.hash(integ.Name, key)
 	first, more := keys.candidates(h)
 	if first == 0 {
-		return nil, 0, nil
+		return nil, keptSuppressed{}, nil
 	}
 	for i := -1; i < len(more); i++ {
 		id := first
@@ -175,15 +176,19 @@ func (db *DB) openIncident(tx *sql.Tx, integ *incidents.Integration, key string)
 		}
 		row, err := db.ws.queryRow(tx, stOpenIncident, id, integ.ID, key)
 		if err != nil {
-			return nil, 0, err
+			return nil, keptSuppressed{}, err
 		}
 		if row == nil {
 			keys.remove(h, id)
 			continue
 		}
-		return scanOpen(row, integ, key), valueInt(row[12]), nil
+		kept := keptSuppressed{to: valueInt(row[12]), rows: -1}
+		if row[16] != nil {
+			kept.rows = valueInt(row[16])
+		}
+		return scanOpen(row, integ, key), kept, nil
 	}
-	return nil, 0, nil
+	return nil, keptSuppressed{}, nil
 }
 
 // scanOpen reads stOpenIncident's row.
@@ -206,27 +211,50 @@ func scanOpen(row []driver.Value, integ *incidents.Integration, key string) *inc
 // foldIncident writes what folding an event into open made of it (in): the
 // counter and last_seen, severity or priority when the event moved them, and
 // the trimming of its suppressed events.
-func (db *DB) foldIncident(tx *sql.Tx, open, in *incidents.Incident, entries []incidents.TimelineEntry, keptTo int64) error {
-	newKeptTo, err := db.trimSuppressed(tx, in, entries[0].ID, keptTo)
-	if err != nil {
-		return err
+func (db *DB) foldIncident(tx *sql.Tx, open, in *incidents.Incident, entries []incidents.TimelineEntry, kept keptSuppressed) error {
+	was := kept
+	for _, e := range entries {
+		if e.Kind == incidents.EntrySuppressed {
+			var err error
+			if kept, err = db.trimSuppressed(tx, in, e.ID, kept); err != nil {
+				return err
+			}
+		}
 	}
 	if in.Severity != open.Severity || in.Priority != open.Priority || in.Status != open.Status {
 		if err := db.updateIncident(tx, in); err != nil {
 			return err
 		}
-		if newKeptTo != keptTo {
-			_, err = db.ws.exec(tx, stSetKeptTo, newKeptTo, in.ID)
+		var err error
+		if kept != was {
+			_, err = db.ws.exec(tx, stSetKept, kept.toValue(), kept.rowsValue(), in.ID)
 		}
 		return err
 	}
-	var kept driver.Value
-	if newKeptTo != 0 {
-		kept = newKeptTo
-	}
-	_, err = db.ws.exec(tx, stFoldIncident, in.Suppressed, in.LastSeen.UnixMilli(), kept,
+	_, err := db.ws.exec(tx, stFoldIncident, in.Suppressed, in.LastSeen.UnixMilli(), kept.toValue(), kept.rowsValue(),
 		stormMillis(in.Storm.Start), in.Storm.Count, stormMillis(in.Storm.Until), in.ID)
 	return err
+}
+
+// keptSuppressed is how an incident stands with the suppressed events it
+// keeps (see trimSuppressed): to is the id of the last of the first ones kept
+// (0 while unknown), rows how many it stores (-1 while unknown).
+type keptSuppressed struct {
+	to, rows int64
+}
+
+func (k keptSuppressed) toValue() driver.Value {
+	if k.to == 0 {
+		return nil
+	}
+	return k.to
+}
+
+func (k keptSuppressed) rowsValue() driver.Value {
+	if k.rows < 0 {
+		return nil
+	}
+	return k.rows
 }
 
 // stormMillis stores a storm time: 0 for none.
@@ -246,37 +274,53 @@ func fromStormMillis(ms int64) time.Time {
 
 // trimSuppressed keeps the first and the newest Options.KeepSuppressed
 // suppressed events of in, whose newest suppressed event (entry id newest)
-// was just recorded. keptTo is the id of the last of the first ones kept (0
-// while unknown); the entries after it are the newest ones, and each repeat
-// beyond twice the limit drops the oldest of them: one index seek and one
-// row, at the end of the timeline that is being deleted anyway. It returns
-// keptTo as it is now. The suppressed counter is left alone: it stays exact.
-func (db *DB) trimSuppressed(tx *sql.Tx, in *incidents.Incident, newest, keptTo int64) (int64, error) {
+// was just recorded, and returns how it stands now. The entries after
+// kept.to are the newest ones, and each one recorded beyond twice the limit
+// drops the oldest of them: one index seek and one row, at the end of the
+// timeline that is being deleted anyway. The suppressed counter is left
+// alone: it stays exact.
+func (db *DB) trimSuppressed(tx *sql.Tx, in *incidents.Incident, newest int64, kept keptSuppressed) (keptSuppressed, error) {
+	if kept.rows < 0 { // an incident from before suppressed_rows: count once
+		row, err := db.ws.queryRow(tx, stCountSuppressed, in.ID)
+		if err != nil || row == nil {
+			return kept, err
+		}
+		kept.rows = valueInt(row[0])
+	} else {
+		kept.rows++
+	}
 	keep := int64(db.opts.KeepSuppressed)
 	switch {
 	case keep < 0:
-		return keptTo, nil
-	case in.Suppressed == keep:
-		return newest, nil
-	case in.Suppressed <= 2*keep:
-		return keptTo, nil
-	case keptTo != 0:
-		_, err := db.ws.exec(tx, stDropSuppressed, in.ID, keptTo)
-		return keptTo, err
+		return kept, nil
+	case kept.rows == keep:
+		kept.to = newest
+		return kept, nil
+	case kept.rows <= 2*keep:
+		return kept, nil
+	case kept.to != 0 && kept.rows == 2*keep+1:
+		_, err := db.ws.exec(tx, stDropSuppressed, in.ID, kept.to)
+		kept.rows--
+		return kept, err
 	}
 	// Not known (an incident from before the limit, or a changed limit):
 	// find the two ends once and drop what lies between them.
 	first, err := db.ws.queryRow(tx, stFirstSuppressed, in.ID, keep-1)
 	if err != nil || first == nil {
-		return 0, err
+		return kept, err
 	}
-	keptTo = valueInt(first[0])
+	kept.to = valueInt(first[0])
 	last, err := db.ws.queryRow(tx, stNewestSuppressed, in.ID, keep-1)
 	if err != nil || last == nil {
-		return keptTo, err
+		return kept, err
 	}
-	_, err = db.ws.exec(tx, stTrimSuppressed, in.ID, keptTo, valueInt(last[0]))
-	return keptTo, err
+	r, err := db.ws.exec(tx, stTrimSuppressed, in.ID, kept.to, valueInt(last[0]))
+	if err != nil {
+		return kept, err
+	}
+	dropped, err := r.RowsAffected()
+	kept.rows -= dropped
+	return kept, err
 }
 
 func (db *DB) updateIncident(tx *sql.Tx, in *incidents.Incident) error {

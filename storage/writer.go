@@ -26,7 +26,8 @@ const (
 	stUpdateIncident
 	stFoldIncident
 	stInsertEntry
-	stSetKeptTo
+	stSetKept
+	stCountSuppressed
 	stDropSuppressed
 	stFirstSuppressed
 	stNewestSuppressed
@@ -40,20 +41,23 @@ var statementSQL = [numStatements]string{
 	// A candidate from openKeys, checked. The integration's name and
 	// service come from the caller, so no join.
 	stOpenIncident: `SELECT id, title, details, severity, priority, status, suppressed, first_seen, last_seen,
-		acknowledged_at, resolved_at, resolved_by, suppressed_kept_to, storm_start, storm_count, storm_until
+		acknowledged_at, resolved_at, resolved_by, suppressed_kept_to, storm_start, storm_count, storm_until,
+		suppressed_rows
 		FROM incidents WHERE id = ? AND integration_id = ? AND dedup_key = ? AND status <> 'resolved'`,
 	stInsertIncident: `INSERT INTO incidents (integration_id, dedup_key, title, details, severity, priority,
-		status, suppressed, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)`,
+		status, suppressed, first_seen, last_seen, suppressed_rows) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, 0)`,
 	stUpdateIncident: `UPDATE incidents SET severity = ?, priority = ?, status = ?, suppressed = ?, last_seen = ?,
 		acknowledged_at = ?, resolved_at = ?, resolved_by = ?, storm_start = ?, storm_count = ?, storm_until = ?
 		WHERE id = ?`,
 	// A plain fold changes only these, so SQLite leaves alone the indexes
 	// over status (the one-open-incident-per-key index among them).
-	stFoldIncident: `UPDATE incidents SET suppressed = ?, last_seen = ?, suppressed_kept_to = ?,
+	stFoldIncident: `UPDATE incidents SET suppressed = ?, last_seen = ?, suppressed_kept_to = ?, suppressed_rows = ?,
 		storm_start = ?, storm_count = ?, storm_until = ? WHERE id = ?`,
 	stInsertEntry: `INSERT INTO timeline (incident_id, at, kind, actor, from_value, to_value, event)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`,
-	stSetKeptTo: `UPDATE incidents SET suppressed_kept_to = ? WHERE id = ?`,
+	stSetKept: `UPDATE incidents SET suppressed_kept_to = ?, suppressed_rows = ? WHERE id = ?`,
+	stCountSuppressed: `SELECT count(*) FROM timeline INDEXED BY timeline_by_incident
+		WHERE incident_id = ? AND kind = 'suppressed'`,
 	// The statements that keep the first and the newest suppressed events
 	// (Options.KeepSuppressed; see trimSuppressed). Each walks the
 	// timeline_by_incident index from a known place.

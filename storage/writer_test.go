@@ -93,6 +93,24 @@ func TestSuppressedEventsKeepTheFirstAndTheNewest(t *testing.T) {
 	}
 }
 
+// In a storm only every 10th repeat is recorded; the first and the newest
+// recorded ones are kept all the same, and the counter counts every repeat.
+func TestStormKeepsTheFirstAndTheNewestRecorded(t *testing.T) {
+	db := openTemp(t, Options{KeepSuppressed: 3})
+	integ := mustIntegration(t, db, "default")
+	var res incidents.IngestResult
+	for i := 1; i <= 200; i++ { // one a second: it storms from the 20th repeat
+		res = ingest(t, db, integ, incidents.Event{Title: "flapping", Raw: json.RawMessage(fmt.Sprintf(`{"n":%d}`, i))})
+	}
+	if res.Incident.Suppressed != 199 {
+		t.Fatalf("suppressed = %d, want 199", res.Incident.Suppressed)
+	}
+	// Repeat r is event r+1; repeats 1-20 and then every 10th are recorded.
+	if got := fmt.Sprint(kept(t, db, res.Incident.ID)); got != "[2 3 4 171 181 191]" {
+		t.Fatalf("kept %s, want the first 3 and the newest 3 recorded: [2 3 4 171 181 191]", got)
+	}
+}
+
 func TestSuppressedLimitReachesIncidentsFromBefore(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "k.db")
 	db, err := Open(context.Background(), path, Options{KeepSuppressed: -1})

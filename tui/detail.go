@@ -103,7 +103,7 @@ func incidentPage(st Styles, in *incidents.Incident, now time.Time) string {
 	}
 	field("Repeats", plural(int(in.Suppressed), "suppressed duplicate", "suppressed duplicates"))
 	if in.Storming {
-		field("Storm", st.StatusErr.Render(stormLabel)+" 20+ triggers a minute; raw payloads are sampled")
+		field("Storm", st.StatusErr.Render(stormLabel)+" 20+ triggers a minute; every 10th repeat is listed")
 	}
 	field("First seen", clock(in.FirstSeen))
 	field("Last seen", clock(in.LastSeen))

@@ -124,7 +124,7 @@ func TestTimersAndStormInTheDetail(t *testing.T) {
 	if !strings.Contains(header, "TRIG ⚡STORM flapping probe") {
 		t.Fatalf("detail header %q", header)
 	}
-	if l := lineWith(screen, "Storm "); !strings.Contains(l, "20+ triggers a minute") || !strings.Contains(l, "sampled") {
+	if l := lineWith(screen, "Storm "); !strings.Contains(l, "20+ triggers a minute") || !strings.Contains(l, "every 10th repeat is listed") {
 		t.Fatalf("storm field %q", l)
 	}
 	if l := lineWith(screen, "Auto-resolve"); !strings.Contains(l, clock(now.Add(-time.Second))+"  due now") {
