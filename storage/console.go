@@ -37,9 +37,11 @@ func (db *DB) CountSuppressed(ctx context.Context) (int, error) {
 	return n, err
 }
 
-// CountRequests counts the entries of the request journal.
+// CountRequests counts the entries of the request journal (its newest
+// JournalLimit, as Requests lists them).
 func (db *DB) CountRequests(ctx context.Context) (int, error) {
 	var n int
-	err := db.reader.QueryRowContext(ctx, `SELECT count(*) FROM requests`).Scan(&n)
+	err := db.reader.QueryRowContext(ctx, `SELECT count(*) FROM requests
+		WHERE id > (SELECT coalesce(max(id), 0) FROM requests) - ?`, db.opts.JournalLimit).Scan(&n)
 	return n, err
 }

@@ -59,7 +59,8 @@ func (db *DB) insertRequest(tx *sql.Tx, req *incidents.Request, row journalRow) 
 	return nil
 }
 
-// Requests lists the journal, newest first.
+// Requests lists the journal, newest first: its newest JournalLimit entries
+// (see pruneJournal).
 func (db *DB) Requests(ctx context.Context, limit int, cursor string) (incidents.Page[*incidents.Request], error) {
 	var page incidents.Page[*incidents.Request]
 	before, err := readIDCursor(cursor)
@@ -69,7 +70,8 @@ func (db *DB) Requests(ctx context.Context, limit int, cursor string) (incidents
 	limit = clampLimit(limit)
 	rows, err := db.reader.QueryContext(ctx, `SELECT id, at, remote, method, path, integration, headers, body,
 		truncated, status, outcome, error, warnings, incident_id, response
-		FROM requests WHERE id < ? ORDER BY id DESC LIMIT ?`, before, limit+1)
+		FROM requests WHERE id < ? AND id > (SELECT coalesce(max(id), 0) FROM requests) - ?
+		ORDER BY id DESC LIMIT ?`, before, db.opts.JournalLimit, limit+1)
 	if err != nil {
 		return page, err
 	}

@@ -214,17 +214,26 @@ func (w *writerState) queryRow(tx *sql.Tx, s statement, args ...driver.Value) ([
 	return w.row, nil
 }
 
-// pruneJournal drops, once per transaction rather than once per request, the
-// journal entries that fell off its end (Options.JournalLimit). A failure
-// only delays it to the next transaction.
+// pruneJournal drops the journal entries that fell off its end
+// (Options.JournalLimit), in steps of pruneStep entries: deleting a few rows
+// at the journal's start in every transaction wrote that end's pages, its
+// parent and the free list into every commit, a third of the pages a commit
+// of new incidents wrote. Between steps the journal holds up to pruneStep
+// entries more than its limit; Requests and CountRequests show the newest
+// JournalLimit only. A failure only delays it to the next transaction.
 func (db *DB) pruneJournal(tx *sql.Tx) {
 	cut := db.ws.journalTop - int64(db.opts.JournalLimit)
-	if db.ws.journalTop == 0 || cut <= db.ws.prunedTo {
+	if db.ws.journalTop == 0 || cut-db.ws.prunedTo < db.pruneStep() {
 		return
 	}
 	if _, err := db.ws.exec(tx, stPruneJournal, cut); err == nil {
 		db.ws.pruning = cut
 	}
+}
+
+// pruneStep is how many entries past its limit the journal drops at once.
+func (db *DB) pruneStep() int64 {
+	return int64(min(max(db.opts.JournalLimit/16, 1), 256))
 }
 
 // Values read at the driver level, as SQLite gives them.

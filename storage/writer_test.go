@@ -145,11 +145,16 @@ func TestStormKeepsTheDatabaseSmall(t *testing.T) {
 	db := openTemp(t, Options{KeepSuppressed: 10, JournalLimit: 50})
 	integ := mustIntegration(t, db, "default")
 	repeat(t, db, integ, "storm", 3000)
-	var entries, requests int
+	var entries, rows int
 	db.reader.QueryRow(`SELECT count(*) FROM timeline`).Scan(&entries)
-	db.reader.QueryRow(`SELECT count(*) FROM requests`).Scan(&requests)
-	if entries != 21 || requests != 50 {
-		t.Fatalf("after 3,000 repeats: %d timeline entries (want 1 + 10 + 10), %d journal entries (want 50)", entries, requests)
+	db.reader.QueryRow(`SELECT count(*) FROM requests`).Scan(&rows)
+	listed, _ := db.CountRequests(context.Background())
+	if entries != 21 || rows < 50 || rows > 50+int(db.pruneStep()) || listed != 50 {
+		t.Fatalf("after 3,000 repeats: %d timeline entries (want 1 + 10 + 10), %d journal rows (want 50 to %d), %d listed (want 50)",
+			entries, rows, 50+db.pruneStep(), listed)
+	}
+	if page, _ := db.Requests(context.Background(), 1000, ""); len(page.Items) != 50 || page.Items[49].ID != page.Items[0].ID-49 {
+		t.Fatalf("the journal lists %d entries, want the newest 50", len(page.Items))
 	}
 }
 
