@@ -113,6 +113,7 @@ func OpenApp(ctx context.Context, c Config, logTo io.Writer) (*App, error) {
 		a.BaseURL = "https" + strings.TrimPrefix(a.BaseURL, "http")
 	}
 	a.Metrics = metrics.New(a.DB, a.Log)
+	a.DB.OnCommit(a.Metrics.ObserveCommit)
 	a.Receiver = receiver.New(a.Service, receiver.Options{
 		BaseURL: a.BaseURL, APIToken: a.APIToken, AcceptAnyToken: c.AcceptAnyToken, Logger: a.Log, RateLimit: c.RateLimit,
 		Observer: a.Metrics, Metrics: a.Metrics.Handler(),

@@ -82,7 +82,8 @@ type DB struct {
 
 	ws writerState // the writer goroutine's own
 
-	commits atomic.Int64 // transactions committed by the writer, for benchmarks
+	commits  atomic.Int64             // transactions committed by the writer, for benchmarks
+	onCommit atomic.Pointer[func(int)] // see OnCommit
 }
 
 type job struct {
@@ -477,8 +478,16 @@ func (db *DB) runBatch(batch []*job, results []error, isolated bool) error {
 	keys.commit()
 	db.ws.committed()
 	db.commits.Add(1)
+	if f := db.onCommit.Load(); f != nil {
+		(*f)(len(batch))
+	}
 	return nil
 }
+
+// OnCommit has f told, after every commit of the writer, how many writes
+// the commit held (for metrics: klaxon_commit_batch_size). f runs on the
+// writer: it must be quick.
+func (db *DB) OnCommit(f func(writes int)) { db.onCommit.Store(&f) }
 
 // unavailable reports whether err means the database cannot be written now.
 func unavailable(err error) bool {
