@@ -56,6 +56,9 @@ type Measurement struct {
 	Others  float64
 	DBBytes int64   // klaxon.db and its WAL at the end
 	Ratio   float64 // req/s over the no-op handler's in the same run; 0 without one
+	// PerCommit is how many writes the receiver's commits held on average
+	// (group commit), warm-up included; 0 when not known.
+	PerCommit float64
 }
 
 // Run measures what c says, printing each measurement as it is made and a
@@ -74,7 +77,7 @@ func Run(ctx context.Context, c Config, out io.Writer) ([]Measurement, error) {
 		c.Dir = os.TempDir()
 	}
 	printMachine(out, c)
-	fmt.Fprintf(out, rowFormat, "run", "target", "req/s", "p50", "p99", "max", "errors", "vs no-op", "peak RSS", "CPU/req", "db", "others")
+	fmt.Fprintf(out, rowFormat, "run", "target", "req/s", "p50", "p99", "max", "errors", "vs no-op", "peak RSS", "CPU/req", "batch", "db", "others")
 	var all []Measurement
 	for run := 1; run <= c.Runs; run++ {
 		var targets []string
@@ -140,6 +143,7 @@ func measure(ctx context.Context, c Config, run int, target string) (Measurement
 		return m, err
 	}
 	defer srv.stop()
+	commitsBefore, writesBefore, commitsKnown := commitStats(srv.URL)
 	before, busyBefore, selfBefore, t0 := srv.usage(), machineBusy(), procUsage(os.Getpid()).CPU, time.Now()
 	m.Result, err = Drive(ctx, Load{
 		URL: srv.URL, Pattern: Pattern(target), Titles: c.Titles, Connections: c.Connections,
@@ -151,6 +155,9 @@ func measure(ctx context.Context, c Config, run int, target string) (Measurement
 	}
 	m.Usage = srv.usage()
 	m.Usage.CPU -= before.CPU
+	if commits, writes, ok := commitStats(srv.URL); ok && commitsKnown && commits > commitsBefore {
+		m.PerCommit = (writes - writesBefore) / (commits - commitsBefore)
+	}
 	if busy := machineBusy() - busyBefore; busy > 0 {
 		others := busy - m.Usage.CPU - (procUsage(os.Getpid()).CPU - selfBefore)
 		m.Others = max(0, others.Seconds()/time.Since(t0).Seconds())
@@ -210,7 +217,7 @@ func targetName(t string) string {
 	return t
 }
 
-const rowFormat = "%-6s  %-16s  %7s  %8s  %8s  %8s  %6s  %8s  %9s  %7s  %9s  %6s\n"
+const rowFormat = "%-6s  %-16s  %7s  %8s  %8s  %8s  %6s  %8s  %9s  %7s  %6s  %9s  %6s\n"
 
 func printRow(w io.Writer, run string, m Measurement) {
 	ratio := "-"
@@ -225,8 +232,12 @@ func printRow(w io.Writer, run string, m Measurement) {
 	if m.Result.Requests > 0 && m.Usage.CPU > 0 {
 		cpu = fmt.Sprintf("%dµs", m.Usage.CPU.Microseconds()/(m.Result.Requests+m.Result.Errors))
 	}
+	batch := "-"
+	if m.PerCommit > 0 {
+		batch = fmt.Sprintf("%.1f", m.PerCommit)
+	}
 	fmt.Fprintf(w, rowFormat, run, targetName(m.Target), fmt.Sprintf("%.0f", m.Result.PerSecond()),
-		ms(m.Result.P50), ms(m.Result.P99), ms(m.Result.Max), strconv.FormatInt(m.Result.Errors, 10), ratio, mib(m.Usage.PeakRSS), cpu, db,
+		ms(m.Result.P50), ms(m.Result.P99), ms(m.Result.Max), strconv.FormatInt(m.Result.Errors, 10), ratio, mib(m.Usage.PeakRSS), cpu, batch, db,
 		fmt.Sprintf("%.2f", m.Others))
 }
 
@@ -251,6 +262,9 @@ func printVerdict(out io.Writer, medians []Measurement) {
 	}
 }
 
+// syncProbePages is about what one commit of the receiver writes under load.
+const syncProbePages = 20
+
 // printMachine says where the figures come from.
 func printMachine(out io.Writer, c Config) {
 	model := "unknown CPU"
@@ -269,5 +283,10 @@ func printMachine(out io.Writer, c Config) {
 	}
 	fmt.Fprintf(out, "klaxon bench: %d connections, %s, %d run(s); %d CPUs (%s), Linux %s, %s\n",
 		c.Connections, measure, c.Runs, runtime.NumCPU(), model, strings.TrimSpace(string(kernel)), runtime.Version())
-	fmt.Fprintf(out, "data directories in %s (%s); the load generator shares the CPUs with the server\n\n", c.Dir, fsType(c.Dir))
+	fmt.Fprintf(out, "data directories in %s (%s); the load generator shares the CPUs with the server\n", c.Dir, fsType(c.Dir))
+	if p50, p99, err := syncLatency(c.Dir, syncProbePages, 200); err == nil {
+		fmt.Fprintf(out, "the disk: writing %d pages and syncing them takes %s (p50), %s (p99), before any load\n",
+			syncProbePages, ms(p50), ms(p99))
+	}
+	fmt.Fprintln(out)
 }
