@@ -129,7 +129,7 @@ func (db *DB) Ingest(ctx context.Context, integ *incidents.Integration, ev incid
 			if err := db.insertEntries(tx, in, entries); err != nil {
 				return err
 			}
-			if err := db.foldIncident(tx, open, in, entries, kept); err != nil {
+			if err := db.foldIncident(tx, integ.ID, open, in, entries, kept); err != nil {
 				return err
 			}
 		case incidents.ResolvedBy:
@@ -174,6 +174,9 @@ func (db *DB) openIncident(tx *sql.Tx, integ *incidents.Integration, key string)
 		if i >= 0 {
 			id = more[i]
 		}
+		if in, kept, ok := db.ws.rows.get(id, integ.ID, key); ok {
+			return in, kept, nil
+		}
 		row, err := db.ws.queryRow(tx, stOpenIncident, id, integ.ID, key)
 		if err != nil {
 			return nil, keptSuppressed{}, err
@@ -211,7 +214,7 @@ func scanOpen(row []driver.Value, integ *incidents.Integration, key string) *inc
 // foldIncident writes what folding an event into open made of it (in): the
 // counter and last_seen, severity or priority when the event moved them, and
 // the trimming of its suppressed events.
-func (db *DB) foldIncident(tx *sql.Tx, open, in *incidents.Incident, entries []incidents.TimelineEntry, kept keptSuppressed) error {
+func (db *DB) foldIncident(tx *sql.Tx, integration int64, open, in *incidents.Incident, entries []incidents.TimelineEntry, kept keptSuppressed) error {
 	was := kept
 	for _, e := range entries {
 		if e.Kind == incidents.EntrySuppressed {
@@ -233,6 +236,9 @@ func (db *DB) foldIncident(tx *sql.Tx, open, in *incidents.Incident, entries []i
 	}
 	_, err := db.ws.exec(tx, stFoldIncident, in.Suppressed, in.LastSeen.UnixMilli(), kept.toValue(), kept.rowsValue(),
 		stormMillis(in.Storm.Start), in.Storm.Count, stormMillis(in.Storm.Until), in.ID)
+	if err == nil {
+		db.ws.rows.put(integration, in, kept)
+	}
 	return err
 }
 
@@ -324,6 +330,7 @@ func (db *DB) trimSuppressed(tx *sql.Tx, in *incidents.Incident, newest int64, k
 }
 
 func (db *DB) updateIncident(tx *sql.Tx, in *incidents.Incident) error {
+	db.ws.rows.drop(in.ID)
 	if in.Status == incidents.Resolved && in.Key != "" {
 		db.ws.keys.remove(db.ws.keys.hash(in.Integration, in.Key), in.ID)
 	}

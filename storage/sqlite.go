@@ -154,7 +154,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		jobs: make(chan *job, 4096), stopped: make(chan struct{}),
 		stopCheckpoints: make(chan struct{}), checkpointsDone: make(chan struct{})}
 	db.ws.connector = wc
-	db.ws.keys = newOpenKeys()
+	db.ws.keys, db.ws.rows = newOpenKeys(), newOpenRows()
 	if err := db.ws.keys.load(w); err != nil {
 		cp.Close()
 		r.Close()
@@ -425,10 +425,9 @@ func (db *DB) runBatch(batch []*job, results []error, isolated bool) error {
 		return classify(err)
 	}
 	defer db.ws.end()
-	keys := db.ws.keys
 	rollback := func() {
 		tx.Rollback()
-		keys.undo(0)
+		db.ws.undo(memo{})
 	}
 	for i, j := range batch {
 		results[i] = j.ctx.Err()
@@ -452,7 +451,7 @@ func (db *DB) runBatch(batch []*job, results []error, isolated bool) error {
 			rollback()
 			return classify(err)
 		}
-		mark := keys.mark()
+		mark := db.ws.mark()
 		if results[i] = j.fn(tx); results[i] != nil {
 			if _, err := tx.Exec("ROLLBACK TO job"); err != nil {
 				// SQLite may have rolled back the whole transaction (a full
@@ -463,7 +462,7 @@ func (db *DB) runBatch(batch []*job, results []error, isolated bool) error {
 				}
 				return classify(err)
 			}
-			keys.undo(mark)
+			db.ws.undo(mark)
 		}
 		if _, err := tx.Exec("RELEASE job"); err != nil {
 			rollback()
@@ -472,10 +471,10 @@ func (db *DB) runBatch(batch []*job, results []error, isolated bool) error {
 	}
 	db.pruneJournal(tx)
 	if err := tx.Commit(); err != nil {
-		keys.undo(0)
+		db.ws.undo(memo{})
 		return classify(err)
 	}
-	keys.commit()
+	db.ws.remembered()
 	db.ws.committed()
 	db.commits.Add(1)
 	if f := db.onCommit.Load(); f != nil {

@@ -124,6 +124,7 @@ type writerState struct {
 	row       []driver.Value
 
 	keys *openKeys // the open incidents by dedup key
+	rows *openRows // the open incidents recently folded into
 
 	tx         *sql.Tx
 	journalTop int64 // the newest journal entry the transaction in progress wrote
@@ -161,6 +162,25 @@ func (w *writerState) begin(tx *sql.Tx) error {
 }
 
 func (w *writerState) end() { w.tx = nil }
+
+// memo is where the writer's memory of open incidents (openKeys and
+// openRows) stands, to undo back to when a savepoint rolls back.
+type memo struct{ keys, rows int }
+
+func (w *writerState) mark() memo { return memo{w.keys.mark(), w.rows.mark()} }
+
+// undo forgets what the writer remembered since m (memo{} for the whole
+// transaction).
+func (w *writerState) undo(m memo) {
+	w.keys.undo(m.keys)
+	w.rows.undo(m.rows)
+}
+
+// remembered keeps what the writer remembered: its transaction committed.
+func (w *writerState) remembered() {
+	w.keys.commit()
+	w.rows.commit()
+}
 
 func (w *writerState) committed() { w.prunedTo = max(w.prunedTo, w.pruning) }
 

@@ -419,3 +419,69 @@ func TestMigrationWithForeignKeysOffChecksReferences(t *testing.T) {
 		t.Fatalf("foreign_keys = %d (%v), want 1", fk, err)
 	}
 }
+
+// A repeat folds into the incident as it is now, whatever changed it since
+// the last repeat: the writer's copy of recently folded incidents (openRows)
+// never answers for a row that an action changed.
+func TestRepeatsSeeWhatActionsChanged(t *testing.T) {
+	db := openTemp(t, Options{})
+	integ := mustIntegration(t, db, "default")
+	ctx := context.Background()
+	first := ingest(t, db, integ, incidents.Event{Title: "x", Key: "x", Severity: incidents.Sev2})
+	ingest(t, db, integ, incidents.Event{Title: "x", Key: "x"})
+	if _, err := db.Act(ctx, first.Incident.ID, incidents.PersonAction{Kind: incidents.EntryAcknowledged, By: incidents.ByConsole}, clock); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Act(ctx, first.Incident.ID, incidents.PersonAction{Kind: incidents.EntrySeverityChanged, Severity: incidents.Sev1, By: incidents.ByConsole}, clock); err != nil {
+		t.Fatal(err)
+	}
+	res := ingest(t, db, integ, incidents.Event{Title: "x", Key: "x"})
+	if res.Incident.Status != incidents.Acknowledged || res.Incident.Severity != incidents.Sev1 || res.Incident.Suppressed != 2 {
+		t.Fatalf("repeat after ack and severity change: %s %s ×%d, want acknowledged sev1 ×2",
+			res.Incident.Status, res.Incident.Severity, res.Incident.Suppressed)
+	}
+	// An event that moves the severity back is a change, and says so.
+	res = ingest(t, db, integ, incidents.Event{Title: "x", Key: "x", Severity: incidents.Sev2})
+	in, _ := db.Incident(ctx, first.Incident.ID)
+	last := in.Timeline[len(in.Timeline)-1]
+	if res.Incident.Severity != incidents.Sev2 || last.Kind != incidents.EntrySeverityChanged || last.From != "sev1" {
+		t.Fatalf("repeat with sev2 after the change to sev1: %s, last entry %+v", res.Incident.Severity, last)
+	}
+	if _, err := db.Act(ctx, first.Incident.ID, incidents.PersonAction{Kind: incidents.EntryResolved, By: incidents.ByConsole}, clock); err != nil {
+		t.Fatal(err)
+	}
+	if res := ingest(t, db, integ, incidents.Event{Title: "x", Key: "x"}); res.Outcome != incidents.Created {
+		t.Fatalf("a trigger after the resolve: %s, want a new incident", res.Outcome)
+	}
+}
+
+// A repeat whose batch is rolled back and run again counts once.
+func TestRepeatCountsOnceWhenItsBatchRunsAgain(t *testing.T) {
+	db := openTemp(t, Options{})
+	integ := mustIntegration(t, db, "default")
+	ingest(t, db, integ, incidents.Event{Title: "x", Key: "x"})
+	ingest(t, db, integ, incidents.Event{Title: "x", Key: "x"}) // the writer now holds a copy of x
+	release := holdWriter(t, db)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		db.Ingest(context.Background(), integ, incidents.Event{Title: "x", Key: "x"}, &incidents.Request{At: clock})
+	}()
+	waitQueued(t, db, 1)
+	go func() {
+		defer wg.Done()
+		db.write(context.Background(), func(*sql.Tx) error { return errors.New("fails, so the batch runs again") })
+	}()
+	waitQueued(t, db, 2)
+	release()
+	wg.Wait()
+	res := ingest(t, db, integ, incidents.Event{Title: "x", Key: "x"})
+	if res.Incident.Suppressed != 3 {
+		t.Fatalf("suppressed = %d after three repeats, one of them in a batch run twice; want 3", res.Incident.Suppressed)
+	}
+	in, _ := db.Incident(context.Background(), res.Incident.ID)
+	if in.Suppressed != 3 {
+		t.Fatalf("stored suppressed = %d, want 3", in.Suppressed)
+	}
+}
