@@ -82,7 +82,7 @@ type DB struct {
 
 	ws writerState // the writer goroutine's own
 
-	commits  atomic.Int64             // transactions committed by the writer, for benchmarks
+	commits  atomic.Int64              // transactions committed by the writer, for benchmarks
 	onCommit atomic.Pointer[func(int)] // see OnCommit
 }
 
