@@ -3,6 +3,7 @@ package storage
 import (
 	"database/sql"
 	"hash/maphash"
+	"math"
 )
 
 // openKeys is the writer's index of open incidents by integration and dedup
@@ -12,38 +13,42 @@ import (
 // new incident wrote a leaf page of that index somewhere in the middle: under
 // load, most pages a commit wrote to the WAL were that index's (43 of 75 for a
 // batch of 64 new incidents). Only the single writer creates incidents, so it
-// can keep the index itself. It holds a hash of each key, not the key (8
-// bytes, not the key's length, per open incident), and every hit is checked
-// against the incident's row, so a collision or an entry left behind can
-// never fold an event into the wrong incident. A miss is authoritative: every
-// incident that opens with a key is added here by the writer that creates it.
+// can keep the index itself. It holds a 32-bit hash of each key and the
+// incident's id (8 bytes, not the key's length, per open incident: 18 MiB
+// for a million), and every hit is checked against the incident, so a
+// collision or an entry left behind can never fold an event into the wrong
+// incident. A miss is authoritative: every incident that opens with a key is
+// added here by the writer that creates it.
 //
 // Changes are applied at once and logged; a transaction or savepoint that
 // rolls back undoes its part of the log (undo), and a commit forgets it.
 type openKeys struct {
 	seed  maphash.Seed
-	ids   map[uint64]int64   // hash → an open incident with that hash
-	extra map[uint64][]int64 // further open incidents whose keys share a hash
+	ids   map[keyHash]uint32  // hash → an open incident with that hash
+	extra map[keyHash][]int64 // further open incidents whose keys share a hash (or whose ids pass 32 bits)
 	log   []keyChange
 }
 
+// keyHash is a hash of an integration's name and a dedup key.
+type keyHash uint32
+
 type keyChange struct {
-	hash  uint64
+	hash  keyHash
 	id    int64
 	added bool
 }
 
 func newOpenKeys() *openKeys {
-	return &openKeys{seed: maphash.MakeSeed(), ids: map[uint64]int64{}, extra: map[uint64][]int64{}}
+	return &openKeys{seed: maphash.MakeSeed(), ids: map[keyHash]uint32{}, extra: map[keyHash][]int64{}}
 }
 
-func (k *openKeys) hash(integration, key string) uint64 {
+func (k *openKeys) hash(integration, key string) keyHash {
 	var h maphash.Hash
 	h.SetSeed(k.seed)
 	h.WriteString(integration)
 	h.WriteByte(0)
 	h.WriteString(key)
-	return h.Sum64()
+	return keyHash(h.Sum64() >> 32)
 }
 
 // load fills the index from the open incidents in the database.
@@ -73,41 +78,44 @@ func (k *openKeys) load(q interface {
 	return nil
 }
 
-// candidates are the open incidents whose key may be key: check each.
-func (k *openKeys) candidates(h uint64) (int64, []int64) {
-	return k.ids[h], k.extra[h]
+// candidates are the open incidents whose key may be the one hashed to h
+// (first is 0 when there are none): check each.
+func (k *openKeys) candidates(h keyHash) (first int64, more []int64) {
+	more = k.extra[h]
+	if id, ok := k.ids[h]; ok {
+		return int64(id), more
+	}
+	if len(more) > 0 {
+		return more[0], more[1:]
+	}
+	return 0, nil
 }
 
 // add records that incident id opened with hash h.
-func (k *openKeys) add(h uint64, id int64) {
+func (k *openKeys) add(h keyHash, id int64) {
 	k.set(h, id)
 	k.log = append(k.log, keyChange{hash: h, id: id, added: true})
 }
 
 // remove records that incident id (hash h) is no longer open.
-func (k *openKeys) remove(h uint64, id int64) {
+func (k *openKeys) remove(h keyHash, id int64) {
 	if k.unset(h, id) {
 		k.log = append(k.log, keyChange{hash: h, id: id})
 	}
 }
 
-func (k *openKeys) set(h uint64, id int64) {
-	if cur, ok := k.ids[h]; ok && cur != id {
+func (k *openKeys) set(h keyHash, id int64) {
+	if cur, ok := k.ids[h]; (ok && int64(cur) != id) || id <= 0 || id > math.MaxUint32 {
 		k.extra[h] = append(k.extra[h], id)
 		return
 	}
-	k.ids[h] = id
+	k.ids[h] = uint32(id)
 }
 
-func (k *openKeys) unset(h uint64, id int64) bool {
+func (k *openKeys) unset(h keyHash, id int64) bool {
 	more := k.extra[h]
-	if cur, ok := k.ids[h]; ok && cur == id {
-		if len(more) == 0 {
-			delete(k.ids, h)
-		} else {
-			k.ids[h] = more[0]
-			k.setExtra(h, more[1:])
-		}
+	if cur, ok := k.ids[h]; ok && int64(cur) == id {
+		delete(k.ids, h)
 		return true
 	}
 	for i, other := range more {
@@ -119,7 +127,7 @@ func (k *openKeys) unset(h uint64, id int64) bool {
 	return false
 }
 
-func (k *openKeys) setExtra(h uint64, more []int64) {
+func (k *openKeys) setExtra(h keyHash, more []int64) {
 	if len(more) == 0 {
 		delete(k.extra, h)
 		return

@@ -42,4 +42,13 @@ func TestOpenKeysCollisions(t *testing.T) {
 	if got := ids(); got != nil || len(k.ids) != 0 || len(k.extra) != 0 {
 		t.Fatalf("all removed, yet %v (%d, %d entries)", got, len(k.ids), len(k.extra))
 	}
+	// Ids past 32 bits are held too.
+	k.add(9, 1<<33)
+	if first, more := k.candidates(9); first != 1<<33 || len(more) != 0 {
+		t.Fatalf("a 33-bit id: %d %v", first, more)
+	}
+	k.remove(9, 1<<33)
+	if first, _ := k.candidates(9); first != 0 {
+		t.Fatalf("a removed 33-bit id is still a candidate: %d", first)
+	}
 }
