@@ -73,6 +73,9 @@ func OpenApp(ctx context.Context, c Config, logTo io.Writer) (*App, error) {
 		a.Close()
 		return nil, err
 	}
+	// The writer reads the open incidents' keys before its first write; have
+	// it do so now, so that the first webhook does not wait for it.
+	go a.DB.Warm(context.WithoutCancel(ctx))
 	a.Service = incidents.NewService(a.DB, nil)
 	if a.APIToken, err = apiToken(c); err != nil {
 		a.Close()

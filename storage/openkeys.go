@@ -23,7 +23,8 @@ import (
 // Changes are applied at once and logged; a transaction or savepoint that
 // rolls back undoes its part of the log (undo), and a commit forgets it.
 type openKeys struct {
-	seed  maphash.Seed
+	loaded bool // load has read the database
+	seed   maphash.Seed
 	ids   map[keyHash]uint32  // hash → an open incident with that hash
 	extra map[keyHash][]int64 // further open incidents whose keys share a hash (or whose ids pass 32 bits)
 	log   []keyChange
@@ -51,30 +52,57 @@ func (k *openKeys) hash(integration, key string) keyHash {
 	return keyHash(h.Sum64() >> 32)
 }
 
+func (k *openKeys) hashBytes(integration string, key []byte) keyHash {
+	var h maphash.Hash
+	h.SetSeed(k.seed)
+	h.WriteString(integration)
+	h.WriteByte(0)
+	h.Write(key)
+	return keyHash(h.Sum64() >> 32)
+}
+
 // load fills the index from the open incidents in the database.
-func (k *openKeys) load(q interface {
-	Query(string, ...any) (*sql.Rows, error)
-}) error {
-	rows, err := q.Query(`SELECT i.id, g.name, i.dedup_key FROM incidents i JOIN integrations g ON g.id = i.integration_id
-		WHERE i.is_open = 1 AND i.dedup_key IS NOT NULL`)
+func (k *openKeys) load(db *sql.DB) error {
+	names := map[int64]string{}
+	rows, err := db.Query(`SELECT id, name FROM integrations`)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var (
+			id   int64
+			name string
+		)
+		if err := rows.Scan(&id, &name); err != nil {
+			rows.Close()
+			return err
+		}
+		names[id] = name
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows, err = db.Query(`SELECT id, integration_id, dedup_key FROM incidents WHERE is_open = 1 AND dedup_key IS NOT NULL`)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			id        int64
-			name, key string
+			id, integration int64
+			key             sql.RawBytes
 		)
-		if err := rows.Scan(&id, &name, &key); err != nil {
+		if err := rows.Scan(&id, &integration, &key); err != nil {
 			return err
 		}
-		k.set(k.hash(name, key), id)
+		k.set(k.hashBytes(names[integration], key), id)
 	}
 	if err := rows.Err(); err != nil {
 		return err
 	}
 	k.log = k.log[:0]
+	k.loaded = true
 	return nil
 }
 

@@ -52,3 +52,13 @@ func TestOpenKeysCollisions(t *testing.T) {
 		t.Fatalf("a removed 33-bit id is still a candidate: %d", first)
 	}
 }
+
+func TestOpenKeysHashBytesAndStringsAlike(t *testing.T) {
+	k := newOpenKeys()
+	if k.hash("grafana", "disk full") != k.hashBytes("grafana", []byte("disk full")) {
+		t.Fatal("a key read as bytes hashes unlike the same key as a string")
+	}
+	if k.hash("grafana", "disk full") == k.hash("grafanadisk", " full") {
+		t.Fatal("the integration and the key run into each other")
+	}
+}

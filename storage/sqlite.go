@@ -155,12 +155,6 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		stopCheckpoints: make(chan struct{}), checkpointsDone: make(chan struct{})}
 	db.ws.connector = wc
 	db.ws.keys, db.ws.rows = newOpenKeys(), newOpenRows()
-	if err := db.ws.keys.load(w); err != nil {
-		cp.Close()
-		r.Close()
-		w.Close()
-		return nil, fmt.Errorf("%s: read the open incidents: %w", path, err)
-	}
 	go db.writeLoop()
 	go checkpointLoop(cp, db.stopCheckpoints, db.checkpointsDone)
 	return db, nil
@@ -400,6 +394,18 @@ var errIsolate = errors.New("a job failed; run the batch again with savepoints")
 // batch runs again with each job inside its own savepoint, so that the
 // failing job undoes only its own work and the others commit.
 func (db *DB) commitBatch(batch []*job, results []error) {
+	// The writer reads the open incidents' keys before its first write, not
+	// in Open: commands that only read (and the console's first screen) do
+	// not wait for it.
+	if !db.ws.keys.loaded {
+		if err := db.ws.keys.load(db.writer); err != nil {
+			err = incidents.Errorf(incidents.EUNAVAILABLE, "klaxon could not read its open incidents (%v); it took nothing, send again shortly", err)
+			for _, j := range batch {
+				j.done <- err
+			}
+			return
+		}
+	}
 	err := db.runBatch(batch, results, false)
 	if errors.Is(err, errIsolate) {
 		err = db.runBatch(batch, results, true)
@@ -481,6 +487,13 @@ func (db *DB) runBatch(batch []*job, results []error, isolated bool) error {
 		(*f)(len(batch))
 	}
 	return nil
+}
+
+// Warm has the writer read what it needs before its first write (the open
+// incidents' keys, see openKeys), and returns once it has. A receiver calls
+// it when it starts, so the first event does not wait for the reading.
+func (db *DB) Warm(ctx context.Context) error {
+	return db.write(ctx, func(*sql.Tx) error { return nil })
 }
 
 // OnCommit has f told, after every commit of the writer, how many writes
