@@ -25,9 +25,9 @@ import (
 type openKeys struct {
 	loaded bool // load has read the database
 	seed   maphash.Seed
-	ids   map[keyHash]uint32  // hash → an open incident with that hash
-	extra map[keyHash][]int64 // further open incidents whose keys share a hash (or whose ids pass 32 bits)
-	log   []keyChange
+	ids    map[keyHash]uint32  // hash → an open incident with that hash
+	extra  map[keyHash][]int64 // further open incidents whose keys share a hash (or whose ids pass 32 bits)
+	log    []keyChange
 }
 
 // keyHash is a hash of an integration's name and a dedup key.
