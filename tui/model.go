@@ -190,9 +190,23 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		}
 		if m.countsDirty {
 			m.countsDirty = false
+			if pause := countPause(msg.took); pause > 0 {
+				// Still "loading" for refreshCounts: changes meanwhile
+				// wait for the count after the pause.
+				m.countsLoading = true
+				gen := m.countsGen
+				return tea.Tick(pause, func(time.Time) tea.Msg { return countsDueMsg{gen} })
+			}
 			return m.refreshCounts()
 		}
 		return nil
+
+	case countsDueMsg:
+		if msg.gen != m.countsGen {
+			return nil
+		}
+		m.countsLoading = false
+		return m.refreshCounts()
 
 	case detailMsg:
 		return m.receiveDetail(msg)

@@ -609,3 +609,39 @@ func TestKeysThatArriveTogether(t *testing.T) {
 		t.Fatalf("alt+2: detail %v, view %v", d.m.detail.kind, d.m.view)
 	}
 }
+
+// Under a storm of changes the console counts again only after a pause that
+// grows with how long counting took, so that counting cannot take the CPU
+// the receiver beside it needs; quick counts still follow at once.
+func TestSlowCountsPauseBeforeCountingAgain(t *testing.T) {
+	f := newFixture(t)
+	f.ingest(event{title: "one", sev: incidents.Sev1})
+	m := New(f.svc, f.options())
+	run := func(cmd tea.Cmd) tea.Msg {
+		t.Helper()
+		if cmd == nil {
+			t.Fatal("no command")
+		}
+		return cmd()
+	}
+	// A count is in flight and changes came meanwhile.
+	m.countsLoading, m.countsDirty = true, true
+	start := time.Now()
+	msg := run(m.update(countsMsg{gen: m.countsGen, took: 50 * time.Millisecond}))
+	if _, ok := msg.(countsDueMsg); !ok || time.Since(start) < 150*time.Millisecond {
+		t.Fatalf("after a 50ms count: %T after %v, want the pause (200ms) first", msg, time.Since(start))
+	}
+	if cmd := m.refreshCounts(); cmd != nil || !m.countsDirty {
+		t.Fatal("a change during the pause started a count")
+	}
+	if msg := run(m.update(msg)); msg.(countsMsg).c.open != 1 {
+		t.Fatalf("the count after the pause: %+v", msg)
+	}
+	// A quick count is followed at once.
+	m.countsLoading, m.countsDirty = true, true
+	if msg := run(m.update(countsMsg{gen: m.countsGen, took: 100 * time.Microsecond})); msg == nil {
+		t.Fatal("no count after a quick one")
+	} else if _, ok := msg.(countsMsg); !ok {
+		t.Fatalf("after a quick count: %T, want the next count at once", msg)
+	}
+}
