@@ -245,10 +245,11 @@ func loadWindowCmd[T any](v viewID, gen int, fetch fetcher[T], req loadReq) tea.
 		if req.kind == loadEnd {
 			timeout *= 4 // walks the whole list
 		}
+		start := time.Now()
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
 		pages, err := fetchWindow(ctx, fetch, req)
-		return windowMsg[T]{view: v, gen: gen, req: req, pages: pages, err: err}
+		return windowMsg[T]{view: v, gen: gen, req: req, pages: pages, err: err, took: time.Since(start)}
 	}
 }
 
@@ -273,20 +274,18 @@ type countsMsg struct {
 // countsDueMsg ends the pause after a count (see countPause).
 type countsDueMsg struct{ gen int }
 
-// countPause is how long the console waits, after a count that took took,
-// before it counts again for changes that came meanwhile. Counting open
-// incidents reads every entry of an index range (50 ms for 300,000 here),
-// and a storm of webhooks changes the counts without pause: counting again
+// refreshPause is how long the console waits, after a read that took took
+// and during which changes came, before it reads again for them. A storm of
+// webhooks changes the lists and the counts without pause, and reading again
 // at once had the console take a CPU that the receiver in the same process
-// needed (klaxon bench --console: 4,500 events/s against 14,000 without a
-// console). Counting now takes at most a fifth of the console's time, and
-// the counts on screen lag a storm by at most a second and a count.
-func countPause(took time.Duration) time.Duration {
-	pause := min(4*took, time.Second)
-	if pause < 2*time.Millisecond {
-		return 0
-	}
-	return pause
+// needed: counting open incidents reads every entry of an index range (50 ms
+// for 300,000 here), and each read is drawn. klaxon bench --console measured
+// the receiver at 4,500 events/s beside the console against 14,000 without
+// one. Under a storm reads now take at most a tenth of the console's time,
+// and the screen follows at most ten times a second and at least once a
+// second. A change that comes alone is read at once, as before.
+func refreshPause(took time.Duration) time.Duration {
+	return min(max(9*took, 100*time.Millisecond), time.Second)
 }
 
 // countCmd counts everything the header and tabs show.

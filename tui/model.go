@@ -190,22 +190,32 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		}
 		if m.countsDirty {
 			m.countsDirty = false
-			if pause := countPause(msg.took); pause > 0 {
-				// Still "loading" for refreshCounts: changes meanwhile
-				// wait for the count after the pause.
-				m.countsLoading = true
-				gen := m.countsGen
-				return tea.Tick(pause, func(time.Time) tea.Msg { return countsDueMsg{gen} })
-			}
-			return m.refreshCounts()
+			// Still "loading" for refreshCounts: changes meanwhile wait
+			// for the count after the pause.
+			m.countsLoading = true
+			gen := m.countsGen
+			return tea.Tick(refreshPause(msg.took), func(time.Time) tea.Msg { return countsDueMsg{gen} })
 		}
 		return nil
+
+	case reloadDueMsg:
+		st := m.list(msg.view).state()
+		if msg.gen != st.gen || !st.paused {
+			return nil
+		}
+		st.paused = false
+		if st.loading {
+			st.dirty = true // read again after the read in flight
+			return nil
+		}
+		st.dirty = false // this read sees what changed during the pause
+		return m.load(msg.view, m.list(msg.view).reload())
 
 	case countsDueMsg:
 		if msg.gen != m.countsGen {
 			return nil
 		}
-		m.countsLoading = false
+		m.countsLoading, m.countsDirty = false, false // this count sees what changed during the pause
 		return m.refreshCounts()
 
 	case detailMsg:
@@ -267,8 +277,9 @@ func receive[T any](m *Model, w *window[T], msg windowMsg[T]) tea.Cmd {
 		m.status = ""
 	}
 	if w.dirty {
-		w.dirty = false
-		return m.load(msg.view, w.reload())
+		w.dirty, w.paused = false, true
+		view, gen := msg.view, w.gen
+		return tea.Tick(refreshPause(msg.took), func(time.Time) tea.Msg { return reloadDueMsg{view, gen} })
 	}
 	if req, ok := w.next(); ok {
 		return m.load(msg.view, req)
@@ -326,7 +337,7 @@ func (m *Model) load(v viewID, req loadReq) tea.Cmd {
 // most one read in flight and one after it.
 func (m *Model) refresh(v viewID) tea.Cmd {
 	w := m.list(v)
-	if st := w.state(); st.loading {
+	if st := w.state(); st.loading || st.paused {
 		st.dirty = true
 		return nil
 	}

@@ -610,10 +610,10 @@ func TestKeysThatArriveTogether(t *testing.T) {
 	}
 }
 
-// Under a storm of changes the console counts again only after a pause that
-// grows with how long counting took, so that counting cannot take the CPU
-// the receiver beside it needs; quick counts still follow at once.
-func TestSlowCountsPauseBeforeCountingAgain(t *testing.T) {
+// Under a storm of changes the console reads again only after a pause that
+// grows with how long reading took, so that it cannot take the CPU the
+// receiver beside it needs.
+func TestReadsPauseUnderAStormOfChanges(t *testing.T) {
 	f := newFixture(t)
 	f.ingest(event{title: "one", sev: incidents.Sev1})
 	m := New(f.svc, f.options())
@@ -624,24 +624,50 @@ func TestSlowCountsPauseBeforeCountingAgain(t *testing.T) {
 		}
 		return cmd()
 	}
-	// A count is in flight and changes came meanwhile.
-	m.countsLoading, m.countsDirty = true, true
+	// Counts: one is in flight and changes came meanwhile.
+	for _, c := range []struct {
+		took, pause time.Duration
+	}{{50 * time.Millisecond, 450 * time.Millisecond}, {100 * time.Microsecond, 100 * time.Millisecond}} {
+		m.countsLoading, m.countsDirty = true, true
+		start := time.Now()
+		msg := run(m.update(countsMsg{gen: m.countsGen, took: c.took}))
+		if _, ok := msg.(countsDueMsg); !ok || time.Since(start) < c.pause {
+			t.Fatalf("after a count of %v: %T after %v, want a pause of %v first", c.took, msg, time.Since(start), c.pause)
+		}
+		if cmd := m.refreshCounts(); cmd != nil || !m.countsDirty {
+			t.Fatal("a change during the pause started a count")
+		}
+		if msg := run(m.update(msg)); msg.(countsMsg).c.open != 1 {
+			t.Fatalf("the count after the pause: %+v", msg)
+		}
+		if m.countsDirty {
+			t.Fatal("the count after the pause will be followed by another for the same changes")
+		}
+	}
+
+	// Lists: a read comes back and changes came meanwhile.
+	m.update(tea.WindowSizeMsg{Width: 100, Height: 24})
+	first := run(m.refresh(viewOpen))
+	if m.refresh(viewOpen) != nil {
+		t.Fatal("a second read started while one is in flight")
+	}
+	msg := first.(windowMsg[*incidents.Incident])
+	msg.took = 30 * time.Millisecond
 	start := time.Now()
-	msg := run(m.update(countsMsg{gen: m.countsGen, took: 50 * time.Millisecond}))
-	if _, ok := msg.(countsDueMsg); !ok || time.Since(start) < 150*time.Millisecond {
-		t.Fatalf("after a 50ms count: %T after %v, want the pause (200ms) first", msg, time.Since(start))
+	due := run(m.update(msg))
+	if _, ok := due.(reloadDueMsg); !ok || time.Since(start) < 270*time.Millisecond {
+		t.Fatalf("after a read of 30ms with changes: %T after %v, want a pause of 270ms", due, time.Since(start))
 	}
-	if cmd := m.refreshCounts(); cmd != nil || !m.countsDirty {
-		t.Fatal("a change during the pause started a count")
+	if m.refresh(viewOpen) != nil {
+		t.Fatal("a change during the pause started a read")
 	}
-	if msg := run(m.update(msg)); msg.(countsMsg).c.open != 1 {
-		t.Fatalf("the count after the pause: %+v", msg)
+	again := run(m.update(due))
+	if _, ok := again.(windowMsg[*incidents.Incident]); !ok || m.open.dirty {
+		t.Fatalf("after the pause: %T (dirty %v), want one read for all the changes", again, m.open.dirty)
 	}
-	// A quick count is followed at once.
-	m.countsLoading, m.countsDirty = true, true
-	if msg := run(m.update(countsMsg{gen: m.countsGen, took: 100 * time.Microsecond})); msg == nil {
-		t.Fatal("no count after a quick one")
-	} else if _, ok := msg.(countsMsg); !ok {
-		t.Fatalf("after a quick count: %T, want the next count at once", msg)
+	// A change that comes alone is read at once.
+	m.update(again)
+	if m.refresh(viewOpen) == nil {
+		t.Fatal("a change after a quiet read waits")
 	}
 }

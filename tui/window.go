@@ -49,6 +49,13 @@ type windowMsg[T any] struct {
 	req   loadReq
 	pages []chunk[T]
 	err   error
+	took  time.Duration // how long reading took
+}
+
+// reloadDueMsg ends view's pause after a reload (see refreshPause).
+type reloadDueMsg struct {
+	view viewID
+	gen  int
 }
 
 // fetchWindow does the reading for req. It runs inside a tea.Cmd.
@@ -98,6 +105,7 @@ type loadState struct {
 	loading bool      // a load of generation gen is in flight
 	since   time.Time // when it started
 	dirty   bool      // something changed while loading: read again when it is back
+	paused  bool      // changes came during the last load: the next waits (see refreshPause)
 	stale   bool      // changed while not on screen: read again when shown
 	loaded  bool      // the first load is back
 	err     error
@@ -318,5 +326,5 @@ func (w *window[T]) reset() {
 	w.chunks, w.back, w.items = nil, nil, nil
 	w.sel, w.offset = 0, 0
 	w.gen++
-	w.loading, w.dirty, w.loaded = false, false, false
+	w.loading, w.dirty, w.loaded, w.paused = false, false, false, false
 }
