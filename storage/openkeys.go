@@ -52,15 +52,6 @@ func (k *openKeys) hash(integration, key string) keyHash {
 	return keyHash(h.Sum64() >> 32)
 }
 
-func (k *openKeys) hashBytes(integration string, key []byte) keyHash {
-	var h maphash.Hash
-	h.SetSeed(k.seed)
-	h.WriteString(integration)
-	h.WriteByte(0)
-	h.Write(key)
-	return keyHash(h.Sum64() >> 32)
-}
-
 // load fills the index from the open incidents in the database.
 func (k *openKeys) load(db *sql.DB) error {
 	names := map[int64]string{}
@@ -96,7 +87,7 @@ func (k *openKeys) load(db *sql.DB) error {
 		if err := rows.Scan(&id, &integration, &key); err != nil {
 			return err
 		}
-		k.set(k.hashBytes(names[integration], key), id)
+		k.set(k.hash(names[integration], string(key)), id)
 	}
 	if err := rows.Err(); err != nil {
 		return err
