@@ -247,13 +247,12 @@ func (s *Server) handleWebhookPath(w http.ResponseWriter, r *http.Request) *inci
 			s.finish(w, req, r, err)
 			return req
 		}
-		res, err := s.svc.Ingest(ctx, integ, ev, req)
+		_, err = s.svc.Ingest(ctx, integ, ev, req)
 		if err != nil {
 			s.finish(w, req, r, s.storageRefusal(err))
 			return req
 		}
 		writeRaw(w, 200, req.Response)
-		_ = res
 	}
 	return req
 }
