@@ -480,7 +480,6 @@ func (db *DB) runBatch(batch []*job, results []error, isolated bool) error {
 		db.ws.undo(memo{})
 		return classify(err)
 	}
-	db.ws.remembered()
 	db.ws.committed()
 	db.commits.Add(1)
 	if f := db.onCommit.Load(); f != nil {

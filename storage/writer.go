@@ -49,8 +49,7 @@ var statementSQL = [numStatements]string{
 	stUpdateIncident: `UPDATE incidents SET severity = ?, priority = ?, status = ?, suppressed = ?, last_seen = ?,
 		acknowledged_at = ?, resolved_at = ?, resolved_by = ?, storm_start = ?, storm_count = ?, storm_until = ?
 		WHERE id = ?`,
-	// A plain fold changes only these, so SQLite leaves alone the indexes
-	// over status (the one-open-incident-per-key index among them).
+	// A plain fold changes only these; severity, priority and status stay.
 	stFoldIncident: `UPDATE incidents SET suppressed = ?, last_seen = ?, suppressed_kept_to = ?, suppressed_rows = ?,
 		storm_start = ?, storm_count = ?, storm_until = ? WHERE id = ?`,
 	stInsertEntry: `INSERT INTO timeline (incident_id, at, kind, actor, from_value, to_value, event)
@@ -176,13 +175,13 @@ func (w *writerState) undo(m memo) {
 	w.rows.undo(m.rows)
 }
 
-// remembered keeps what the writer remembered: its transaction committed.
-func (w *writerState) remembered() {
+// committed keeps what the transaction did to the writer's own state: it
+// committed.
+func (w *writerState) committed() {
+	w.prunedTo = max(w.prunedTo, w.pruning)
 	w.keys.commit()
 	w.rows.commit()
 }
-
-func (w *writerState) committed() { w.prunedTo = max(w.prunedTo, w.pruning) }
 
 func (w *writerState) closeStmts() {
 	for i, st := range w.stmts {
