@@ -271,7 +271,7 @@ type countsMsg struct {
 	took time.Duration // how long counting took
 }
 
-// countsDueMsg ends the pause after a count (see countPause).
+// countsDueMsg ends the pause after a count (see refreshPause).
 type countsDueMsg struct{ gen int }
 
 // refreshPause is how long the console waits, after a read that took took
