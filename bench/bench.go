@@ -34,6 +34,7 @@ type Config struct {
 	Runs        int
 	Patterns    []Pattern
 	Noop        bool // measure the no-op handler too (and ratios to it)
+	Durable     bool // measure the bare durable receiver too (see durable.go)
 	Titles      int  // distinct titles of RepeatTitles
 	Dir         string
 	Keep        bool     // keep the data directories
@@ -41,8 +42,11 @@ type Config struct {
 	ServerArgs  []string // more flags for the receiver (e.g. --journal-limit)
 }
 
-// Target names what is measured.
-const targetNoop = "no-op"
+// Targets besides the patterns: the two yardsticks.
+const (
+	targetNoop    = "no-op"
+	targetDurable = "durable"
+)
 
 // Measurement is one target measured in one run.
 type Measurement struct {
@@ -84,6 +88,9 @@ func Run(ctx context.Context, c Config, out io.Writer) ([]Measurement, error) {
 		if c.Noop {
 			targets = append(targets, targetNoop)
 		}
+		if c.Durable {
+			targets = append(targets, targetDurable)
+		}
 		for _, p := range c.Patterns {
 			targets = append(targets, string(p))
 		}
@@ -114,6 +121,7 @@ func Run(ctx context.Context, c Config, out io.Writer) ([]Measurement, error) {
 		}
 	}
 	printVerdict(out, Medians(all))
+	printAgainstDurable(out, Medians(all))
 	return all, nil
 }
 
@@ -122,6 +130,7 @@ func measure(ctx context.Context, c Config, run int, target string) (Measurement
 	m := Measurement{Run: run, Target: target}
 	args := []string{"bench", "child"}
 	var dataDir string
+	pattern := Pattern(target)
 	if target == targetNoop {
 		args = append(args, "noop")
 	} else {
@@ -132,8 +141,13 @@ func measure(ctx context.Context, c Config, run int, target string) (Measurement
 		if !c.Keep {
 			defer os.RemoveAll(dataDir)
 		}
-		args = append(args, "receiver", "--data-dir", dataDir)
-		args = append(args, c.ServerArgs...)
+		if target == targetDurable {
+			args = append(args, "durable", "--data-dir", dataDir)
+			pattern = NewTitles
+		} else {
+			args = append(args, "receiver", "--data-dir", dataDir)
+			args = append(args, c.ServerArgs...)
+		}
 	}
 	if c.ProfileDir != "" {
 		args = append(args, "--cpuprofile", filepath.Join(c.ProfileDir, fmt.Sprintf("%s-run%d.cpu.pprof", target, run)))
@@ -146,7 +160,7 @@ func measure(ctx context.Context, c Config, run int, target string) (Measurement
 	commitsBefore, writesBefore, commitsKnown := commitStats(srv.URL)
 	before, busyBefore, selfBefore, t0 := srv.usage(), machineBusy(), procUsage(os.Getpid()).CPU, time.Now()
 	m.Result, err = Drive(ctx, Load{
-		URL: srv.URL, Pattern: Pattern(target), Titles: c.Titles, Connections: c.Connections,
+		URL: srv.URL, Pattern: pattern, Titles: c.Titles, Connections: c.Connections,
 		Warmup: c.Warmup, Duration: c.Duration, Requests: c.Requests,
 		Nonce: strconv.FormatInt(time.Now().UnixNano()%1e9, 36),
 	})
@@ -166,7 +180,7 @@ func measure(ctx context.Context, c Config, run int, target string) (Measurement
 		return m, fmt.Errorf("%s: the server under test did not stop cleanly: %v", target, err)
 	}
 	if dataDir != "" {
-		for _, name := range []string{"klaxon.db", "klaxon.db-wal"} {
+		for _, name := range []string{"klaxon.db", "klaxon.db-wal", "durable.db", "durable.db-wal"} {
 			if fi, err := os.Stat(filepath.Join(dataDir, name)); err == nil {
 				m.DBBytes += fi.Size()
 			}
@@ -214,6 +228,9 @@ func targetName(t string) string {
 	case RepeatTitles:
 		return "repeating titles"
 	}
+	if t == targetDurable {
+		return "bare durable"
+	}
 	return t
 }
 
@@ -249,7 +266,7 @@ func mib(b int64) string { return fmt.Sprintf("%.1fMiB", float64(b)/(1<<20)) }
 // half the no-op handler's req/s, p99 at most 10 ms, no errors.
 func printVerdict(out io.Writer, medians []Measurement) {
 	for _, m := range medians {
-		if m.Target == targetNoop || m.Ratio == 0 {
+		if m.Target == targetNoop || m.Target == targetDurable || m.Ratio == 0 {
 			continue
 		}
 		ok := m.Ratio >= 0.5 && m.Result.P99 <= 10*time.Millisecond && m.Result.Errors == 0
@@ -259,6 +276,28 @@ func printVerdict(out io.Writer, medians []Measurement) {
 		}
 		fmt.Fprintf(out, "%s: %.2f of the no-op handler, p99 %s, %d errors: %s the bar (ratio ≥ 0.50, p99 ≤ 10ms, no errors)\n",
 			targetName(m.Target), m.Ratio, ms(m.Result.P99), m.Result.Errors, verdict)
+	}
+}
+
+// printAgainstDurable says how each pattern compares with the bare durable
+// receiver measured in the same runs: the share of what this disk allows a
+// receiver that stores every event before answering.
+func printAgainstDurable(out io.Writer, medians []Measurement) {
+	var durable Measurement
+	for _, m := range medians {
+		if m.Target == targetDurable {
+			durable = m
+		}
+	}
+	if durable.Result.PerSecond() == 0 {
+		return
+	}
+	for _, m := range medians {
+		if m.Target == targetNoop || m.Target == targetDurable {
+			continue
+		}
+		fmt.Fprintf(out, "%s: %.2f of the bare durable receiver (one row per event, group commit, synchronous=FULL: %.0f req/s, p99 %s)\n",
+			targetName(m.Target), m.Result.PerSecond()/durable.Result.PerSecond(), durable.Result.PerSecond(), ms(durable.Result.P99))
 	}
 }
 

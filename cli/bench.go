@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -22,7 +23,7 @@ func runBench(ctx context.Context, args []string, e Env) error {
 	if len(args) > 0 && args[0] == "child" {
 		return runBenchChild(ctx, args[1:], e)
 	}
-	c := bench.Config{Noop: true}
+	c := bench.Config{Noop: true, Durable: true}
 	var patterns string
 	var console bool
 	fs := newFlagSet("klaxon bench", "klaxon bench [flags] [-- receiver flags]",
@@ -39,6 +40,7 @@ func runBench(ctx context.Context, args []string, e Env) error {
 	fs.StringVar(&patterns, "patterns", "new,repeat", "which patterns to send: new, repeat, or both")
 	fs.IntVar(&c.Titles, "titles", 1000, "distinct titles of the repeat pattern")
 	fs.BoolVar(&c.Noop, "noop", true, "measure the no-op handler too, for the ratio")
+	fs.BoolVar(&c.Durable, "durable", true, "measure a bare durable receiver too (the no-op handler plus one row per event,\ngroup commit, synchronous=FULL): what this disk allows any receiver that stores before it answers")
 	fs.StringVar(&c.Dir, "dir", "", "make the temporary data directories in `DIR` (default the system's temp dir; put it on the disk you care about)")
 	fs.BoolVar(&c.Keep, "keep", false, "keep the data directories")
 	fs.StringVar(&c.ProfileDir, "profile", "", "write each server's CPU profile into `DIR` (for go tool pprof)")
@@ -57,7 +59,7 @@ func runBench(ctx context.Context, args []string, e Env) error {
 			return usageError(fs, "pattern %q is not new or repeat", p)
 		}
 	}
-	if len(c.Patterns) == 0 && !c.Noop {
+	if len(c.Patterns) == 0 && !c.Noop && !c.Durable {
 		return usageError(fs, "nothing to measure")
 	}
 	if c.Exe, err = os.Executable(); err != nil {
@@ -132,17 +134,18 @@ func runConsoleBench(ctx context.Context, bc bench.Config, e Env) error {
 	return nil
 }
 
-// runBenchChild is a server under test: `klaxon bench child noop` or
+// runBenchChild is a server under test: `klaxon bench child noop`,
+// `klaxon bench child durable --data-dir DIR` or
 // `klaxon bench child receiver [klaxon serve flags]`. It prints "url <URL>"
 // once it listens and serves until it is signalled.
 func runBenchChild(ctx context.Context, args []string, e Env) error {
 	if len(args) == 0 {
-		return fmt.Errorf("bench child needs noop or receiver")
+		return fmt.Errorf("bench child needs noop, durable or receiver")
 	}
 	kind := args[0]
 	var c Config
 	var cpuProfile, memProfile, traceFile string
-	fs := newFlagSet("klaxon bench child", "klaxon bench child noop|receiver [flags]", "A server under test for klaxon bench.", e.Stderr)
+	fs := newFlagSet("klaxon bench child", "klaxon bench child noop|durable|receiver [flags]", "A server under test for klaxon bench.", e.Stderr)
 	serverFlags(fs, &c)
 	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to `FILE`")
 	fs.StringVar(&memProfile, "memprofile", "", "write an allocation profile to `FILE` on exit")
@@ -184,6 +187,13 @@ func runBenchChild(ctx context.Context, args []string, e Env) error {
 	switch kind {
 	case "noop":
 		return bench.ServeNoop(ctx, e.Stdout)
+	case "durable":
+		given := false
+		fs.Visit(func(f *flag.Flag) { given = given || f.Name == "data-dir" })
+		if !given {
+			return fmt.Errorf("bench child durable needs --data-dir (a scratch directory, not klaxon's own)")
+		}
+		return bench.ServeDurable(ctx, c.DataDir, e.Stdout)
 	case "receiver":
 		c.Listen = "127.0.0.1:0"
 		app, err := OpenApp(ctx, c, nil)
@@ -194,5 +204,5 @@ func runBenchChild(ctx context.Context, args []string, e Env) error {
 		fmt.Fprintf(e.Stdout, "url %s\n", app.WebhookURL())
 		return app.Serve(ctx)
 	}
-	return fmt.Errorf("bench child %q: want noop or receiver", kind)
+	return fmt.Errorf("bench child %q: want noop, durable or receiver", kind)
 }
