@@ -29,9 +29,10 @@ func runBench(ctx context.Context, args []string, e Env) error {
 	fs := newFlagSet("klaxon bench", "klaxon bench [flags] [-- receiver flags]",
 		"Starts the receiver on loopback with a temporary data directory, drives it with --connections keep-alive\n"+
 			"connections for --duration in two patterns (new: every title new; repeat: --titles titles repeating, so\n"+
-			"most events are suppressed), then a no-op handler (decode the JSON, answer 200) the same way, and prints\n"+
-			"req/s, p50/p99, the ratio to the no-op handler and the servers' peak RSS. Flags after -- go to the\n"+
-			"receiver (for example -- --journal-limit 1000).", e.Stderr)
+			"most events are suppressed), then a no-op handler (decode the JSON, answer 200) and a bare durable\n"+
+			"receiver (the same, storing one row per event before it answers) the same way, and prints req/s,\n"+
+			"p50/p99, the ratio to the no-op handler and to the bare durable receiver, and the servers' peak RSS.\n"+
+			"Flags after -- go to the receiver (for example -- --journal-limit 1000).", e.Stderr)
 	fs.IntVar(&c.Connections, "connections", 64, "keep-alive connections, one request in flight on each")
 	fs.DurationVar(&c.Duration, "duration", 10*time.Second, "how long each measurement lasts")
 	fs.DurationVar(&c.Warmup, "warmup", time.Second, "load sent before each measurement starts, not counted")
