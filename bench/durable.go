@@ -159,9 +159,8 @@ func ServeDurable(ctx context.Context, dir string, out io.Writer) error {
 		MaxHeaderBytes:    64 << 10,
 	}
 	fmt.Fprintf(out, "url http://%s/durable/push-events\n", l.Addr())
-	err = serveUntil(ctx, func() error { return srv.Serve(l) }, srv.Shutdown)
-	if cerr := d.Close(); err == nil {
-		err = cerr
+	if err := serveUntil(ctx, func() error { return srv.Serve(l) }, srv.Shutdown); err != nil {
+		return err // handlers may still be waiting on the writer: leave it to the exit
 	}
-	return err
+	return d.Close()
 }
