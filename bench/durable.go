@@ -3,14 +3,12 @@ package bench
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"path/filepath"
 	"runtime"
-	"time"
 
 	_ "modernc.org/sqlite" // the same SQLite as the receiver's
 )
@@ -116,15 +114,8 @@ func (d *Durable) Close() error {
 // committed, 503 when it could not be.
 func (d *Durable) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var event map[string]any
-		body, err := io.ReadAll(io.LimitReader(r.Body, 512<<10))
-		if err == nil {
-			err = json.Unmarshal(body, &event)
-		}
-		w.Header().Set("Content-Type", "application/json")
-		if err != nil || event == nil {
-			w.WriteHeader(400)
-			w.Write([]byte(`{"ok":false,"error":"not a JSON object"}` + "\n"))
+		body, ok := decodeEvent(w, r)
+		if !ok {
 			return
 		}
 		done := make(chan error, 1)
@@ -134,7 +125,7 @@ func (d *Durable) Handler() http.Handler {
 			fmt.Fprintf(w, "{\"ok\":false,\"error\":%q}\n", err.Error())
 			return
 		}
-		w.Write([]byte(`{"ok":true,"action":"created","incident":1,"warnings":[]}` + "\n"))
+		w.Write(acceptedAnswer)
 	})
 }
 
@@ -150,14 +141,7 @@ func ServeDurable(ctx context.Context, dir string, out io.Writer) error {
 		d.Close()
 		return err
 	}
-	srv := &http.Server{
-		Handler:           d.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-	}
+	srv := newServer(d.Handler())
 	fmt.Fprintf(out, "url http://%s/durable/push-events\n", l.Addr())
 	if err := serveUntil(ctx, func() error { return srv.Serve(l) }, srv.Shutdown); err != nil {
 		return err // handlers may still be waiting on the writer: leave it to the exit
