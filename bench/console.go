@@ -24,11 +24,12 @@ type ConsoleResult struct {
 }
 
 // MeasureConsole runs console as a Bubble Tea program (drawing into nothing,
-// at 120×40) while l drives the receiver, and presses a key every interval:
+// at 120×40) while drive loads the receiver (Drive or DrivePaced), and
+// presses a key every interval until drive returns:
 // down and up in turn, so the selection moves on the live list. The program
 // runs its event loop exactly as on a terminal, so a key waits behind
 // whatever the storm has queued before it, as it would for a person.
-func MeasureConsole(ctx context.Context, console tea.Model, l Load, interval time.Duration) (ConsoleResult, error) {
+func MeasureConsole(ctx context.Context, console tea.Model, drive func(context.Context) (Result, error), interval time.Duration) (ConsoleResult, error) {
 	probe := &keyProbe{inner: console}
 	prog := tea.NewProgram(probe, tea.WithInput(nil), tea.WithOutput(io.Discard), tea.WithoutSignalHandler())
 	runErr := make(chan error, 1)
@@ -46,7 +47,7 @@ func MeasureConsole(ctx context.Context, console tea.Model, l Load, interval tim
 	}
 	loaded := make(chan loadResult, 1)
 	go func() {
-		r, err := Drive(loadCtx, l)
+		r, err := drive(loadCtx)
 		loaded <- loadResult{r, err}
 	}()
 

@@ -155,22 +155,29 @@ func Drive(ctx context.Context, l Load) (Result, error) {
 	if l.Requests == 0 && end.After(measureTo) {
 		end = measureTo
 	}
+	r := summarize(lat, errs.Load(), firstErrText, end.Sub(measureFrom))
+	if r.Requests == 0 && r.Errors == 0 {
+		return r, errors.New("bench: no request was answered")
+	}
+	return r, nil
+}
+
+// summarize makes a Result of the latencies each worker counted (in
+// microseconds), the errors and the counted window.
+func summarize(lat [][]uint32, errs int64, firstErr string, elapsed time.Duration) Result {
 	var all []uint32
 	for _, ws := range lat {
 		all = append(all, ws...)
 	}
 	slices.Sort(all)
-	r := Result{Requests: int64(len(all)), Errors: errs.Load(), FirstErr: firstErrText, Elapsed: end.Sub(measureFrom)}
+	r := Result{Requests: int64(len(all)), Errors: errs, FirstErr: firstErr, Elapsed: elapsed}
 	if len(all) > 0 {
 		at := func(q float64) time.Duration {
 			return time.Duration(all[min(len(all)-1, int(q*float64(len(all))))]) * time.Microsecond
 		}
 		r.P50, r.P99, r.Max = at(0.50), at(0.99), time.Duration(all[len(all)-1])*time.Microsecond
 	}
-	if r.Requests == 0 && r.Errors == 0 {
-		return r, errors.New("bench: no request was answered")
-	}
-	return r, nil
+	return r
 }
 
 // body writes one event's JSON for worker w's seq-th request.
