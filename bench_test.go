@@ -21,12 +21,43 @@ func TestBenchCommandRuns(t *testing.T) {
 		t.Fatalf("klaxon bench: %v\n%s", err, out)
 	}
 	report := string(out)
-	for _, want := range []string{"no-op", "new titles", "repeating titles", "of the no-op handler"} {
+	for _, want := range []string{"no-op", "bare durable", "new titles", "repeating titles", "of the no-op handler", "of the bare durable receiver"} {
 		if !strings.Contains(report, want) {
 			t.Fatalf("the report lacks %q:\n%s", want, report)
 		}
 	}
 	if strings.Contains(report, "errors, the first") {
 		t.Fatalf("a measurement had errors:\n%s", report)
+	}
+}
+
+// klaxon bench --console times key presses while the receiver in the same
+// process takes load: over loopback connections, or paced straight into its
+// handler with --rate.
+func TestBenchConsoleRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary under load")
+	}
+	bin := buildKlaxon(t)
+	for load, args := range map[string][]string{
+		"4 connections of new":                                {"--connections", "4"},
+		"2000 events/s of repeat into the receiver's handler": {"--rate", "2000", "--patterns", "repeat"},
+	} {
+		args = append([]string{"bench", "--console", "--duration", "600ms", "--warmup", "100ms", "--dir", t.TempDir()}, args...)
+		out, err := exec.Command(bin, args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("klaxon %v: %v\n%s", args, err, out)
+		}
+		report := string(out)
+		if !strings.Contains(report, "--console: "+load) || !strings.Contains(report, "receiver: ") || !strings.Contains(report, " 0 errors") || !strings.Contains(report, "console: ") {
+			t.Fatalf("klaxon %v:\n%s", args, report)
+		}
+		if strings.Contains(report, "console: 0 keys") {
+			t.Fatalf("no key was timed:\n%s", report)
+		}
+	}
+	out, err := exec.Command(bin, "bench", "--rate", "100").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "--rate is for --console") {
+		t.Fatalf("--rate without --console: %v\n%s", err, out)
 	}
 }

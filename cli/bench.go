@@ -1,10 +1,13 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -26,6 +29,7 @@ func runBench(ctx context.Context, args []string, e Env) error {
 	c := bench.Config{Noop: true, Durable: true}
 	var patterns string
 	var console bool
+	var rate float64
 	fs := newFlagSet("klaxon bench", "klaxon bench [flags] [-- receiver flags]",
 		"Starts the receiver on loopback with a temporary data directory, drives it with --connections keep-alive\n"+
 			"connections for --duration in two patterns (new: every title new; repeat: --titles titles repeating, so\n"+
@@ -46,6 +50,7 @@ func runBench(ctx context.Context, args []string, e Env) error {
 	fs.BoolVar(&c.Keep, "keep", false, "keep the data directories")
 	fs.StringVar(&c.ProfileDir, "profile", "", "write each server's CPU profile into `DIR` (for go tool pprof)")
 	fs.BoolVar(&console, "console", false, "instead, time the console's answer to key presses while the receiver takes the first pattern's load,\nboth in this process as klaxon runs them")
+	fs.Float64Var(&rate, "rate", 0, "with --console: send `N` events a second straight into the receiver's HTTP handler in this process\n(no sockets, no load generator beside it) instead of over loopback connections")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -71,8 +76,11 @@ func runBench(ctx context.Context, args []string, e Env) error {
 			return err
 		}
 	}
+	if rate != 0 && (!console || rate < 0) {
+		return usageError(fs, "--rate is for --console, and a number of events a second")
+	}
 	if console {
-		return runConsoleBench(ctx, c, e)
+		return runConsoleBench(ctx, c, rate, e)
 	}
 	_, err = bench.Run(ctx, c, e.Stdout)
 	return err
@@ -81,7 +89,7 @@ func runBench(ctx context.Context, args []string, e Env) error {
 // runConsoleBench is klaxon bench --console: the receiver and the console in
 // one process, with a temporary data directory, as `klaxon` runs them; the
 // load generator drives the receiver while keys are pressed every 100 ms.
-func runConsoleBench(ctx context.Context, bc bench.Config, e Env) error {
+func runConsoleBench(ctx context.Context, bc bench.Config, rate float64, e Env) error {
 	dir, err := os.MkdirTemp(bc.Dir, "klaxon-bench-")
 	if err != nil {
 		return err
@@ -119,20 +127,54 @@ func runConsoleBench(ctx context.Context, bc bench.Config, e Env) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	fmt.Fprintf(e.Stdout, "klaxon bench --console: %d connections of %s for %s (after %s warm-up), a key every 100ms, %d CPUs\n",
-		bc.Connections, pattern, bc.Duration, bc.Warmup, runtime.NumCPU())
-	res, err := bench.MeasureConsole(ctx, tui.New(app.Service, app.consoleOptions()), bench.Load{
-		URL: app.WebhookURL(), Pattern: pattern, Titles: bc.Titles, Connections: bc.Connections,
-		Warmup: bc.Warmup, Duration: bc.Duration, Requests: bc.Requests, Nonce: "console",
-	}, 100*time.Millisecond)
+	drive := func(ctx context.Context) (bench.Result, error) {
+		return bench.Drive(ctx, bench.Load{
+			URL: app.WebhookURL(), Pattern: pattern, Titles: bc.Titles, Connections: bc.Connections,
+			Warmup: bc.Warmup, Duration: bc.Duration, Requests: bc.Requests, Nonce: "console",
+		})
+	}
+	load := fmt.Sprintf("%d connections of %s", bc.Connections, pattern)
+	if rate > 0 {
+		drive = func(ctx context.Context) (bench.Result, error) {
+			return bench.DrivePaced(ctx, bench.Paced{
+				Pattern: pattern, Titles: bc.Titles, Rate: rate, Warmup: bc.Warmup, Duration: bc.Duration,
+				Nonce: "console", Send: handlerSender(app.Receiver, app.WebhookURL()),
+			})
+		}
+		load = fmt.Sprintf("%.0f events/s of %s into the receiver's handler", rate, pattern)
+	}
+	fmt.Fprintf(e.Stdout, "klaxon bench --console: %s for %s (after %s warm-up), a key every 100ms, %d CPUs\n",
+		load, bc.Duration, bc.Warmup, runtime.NumCPU())
+	res, err := bench.MeasureConsole(ctx, tui.New(app.Service, app.consoleOptions()), drive, 100*time.Millisecond)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.Stdout, "receiver: %.0f events/s, p50 %s, p99 %s, %d errors\n", res.Load.PerSecond(),
+	latency := "from sending to the answer"
+	if rate > 0 {
+		latency = "from falling due to the answer"
+	}
+	fmt.Fprintf(e.Stdout, "receiver: %.0f events/s, %s p50 %s, p99 %s, %d errors\n", res.Load.PerSecond(), latency,
 		res.Load.P50.Round(10*time.Microsecond), res.Load.P99.Round(10*time.Microsecond), res.Load.Errors)
 	fmt.Fprintf(e.Stdout, "console: %d keys, from key to the frame that shows it p50 %s, p99 %s, max %s; %d frames\n",
 		res.Keys, res.KeyP50.Round(10*time.Microsecond), res.KeyP99.Round(10*time.Microsecond), res.KeyMax.Round(10*time.Microsecond), res.Frames)
 	return nil
+}
+
+// handlerSender posts an event to h, the receiver's handler, at webhookURL,
+// in this process: the whole receiver but the sockets.
+func handlerSender(h http.Handler, webhookURL string) func(context.Context, []byte) (int, error) {
+	return func(ctx context.Context, body []byte) (int, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, webhookURL, bytes.NewReader(body))
+		if err != nil {
+			return 0, err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("User-Agent", "klaxon-bench")
+		req.RemoteAddr = "127.0.0.1:1"
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code, nil
+	}
 }
 
 // runBenchChild is a server under test: `klaxon bench child noop`,
