@@ -50,7 +50,7 @@ func runBench(ctx context.Context, args []string, e Env) error {
 	fs.BoolVar(&c.Keep, "keep", false, "keep the data directories")
 	fs.StringVar(&c.ProfileDir, "profile", "", "write each server's CPU profile into `DIR` (for go tool pprof)")
 	fs.BoolVar(&console, "console", false, "instead, time the console's answer to key presses while the receiver takes the first pattern's load,\nboth in this process as klaxon runs them")
-	fs.Float64Var(&rate, "rate", 0, "with --console: send `N` events a second straight into the receiver's HTTP handler in this process\n(no sockets, no load generator beside it) instead of over loopback connections")
+	fs.Float64Var(&rate, "rate", 0, "with --console: send `N` events a second straight into the receiver's HTTP handler in this process\n(no sockets, no load generator beside it; from 1,000 goroutines, whatever --connections says) instead of\nover loopback connections")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
