@@ -239,7 +239,7 @@ func waitForAlertsCmd(ch <-chan Alert, done <-chan struct{}) tea.Cmd {
 }
 
 // loadWindowCmd reads part of a list for view v.
-func loadWindowCmd[T any](v viewID, gen int, fetch fetcher[T], req loadReq) tea.Cmd {
+func loadWindowCmd[T any](v viewID, gen int, fetch fetcher[T], idOf func(T) int64, req loadReq) tea.Cmd {
 	return func() tea.Msg {
 		timeout := queryTimeout
 		if req.kind == loadEnd {
@@ -248,7 +248,7 @@ func loadWindowCmd[T any](v viewID, gen int, fetch fetcher[T], req loadReq) tea.
 		start := time.Now()
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
-		pages, err := fetchWindow(ctx, fetch, req)
+		pages, err := fetchWindow(ctx, fetch, idOf, req)
 		return windowMsg[T]{view: v, gen: gen, req: req, pages: pages, err: err, took: time.Since(start)}
 	}
 }

@@ -318,9 +318,9 @@ func (m *Model) load(v viewID, req loadReq) tea.Cmd {
 	src, query := m.src, m.query
 	switch v {
 	case viewSuppressed:
-		return loadWindowCmd(v, st.gen, src.Suppressed, req)
+		return loadWindowCmd(v, st.gen, src.Suppressed, m.suppressed.idOf, req)
 	case viewRequests:
-		return loadWindowCmd(v, st.gen, src.Requests, req)
+		return loadWindowCmd(v, st.gen, src.Requests, m.requests.idOf, req)
 	}
 	status := "open"
 	if v == viewResolved {
@@ -329,7 +329,7 @@ func (m *Model) load(v viewID, req loadReq) tea.Cmd {
 	fetch := func(ctx context.Context, limit int, cursor string) (incidents.Page[*incidents.Incident], error) {
 		return src.ListIncidents(ctx, incidents.Filter{Status: status, Query: query, Limit: limit, Cursor: cursor})
 	}
-	return loadWindowCmd(v, st.gen, fetch, req)
+	return loadWindowCmd(v, st.gen, fetch, m.open.idOf, req)
 }
 
 // refresh reads view v's window again, unless a read is in flight: then it

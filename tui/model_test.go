@@ -671,3 +671,49 @@ func TestReadsPauseUnderAStormOfChanges(t *testing.T) {
 		t.Fatal("a change after a quiet read waits")
 	}
 }
+
+// A storm can push the selected incident further down than the rows the
+// console holds. The selection stays on it: a person who chose an incident
+// must never find another one selected without pressing a key.
+func TestSelectionStaysOnItsIncidentWhenAStormPushesItFarDown(t *testing.T) {
+	f := newFixture(t)
+	f.ingest(event{title: "queue backlog", sev: incidents.Sev2})
+	a := f.ingest(event{title: "disk 91% on db-2", sev: incidents.Sev2})
+	f.ingest(event{title: "cert expiring", sev: incidents.Sev2})
+	d := drive(t, New(f.svc, f.options()), 100, 24)
+	d.key("j")
+	if d.m.selectedID() != a.ID {
+		t.Fatalf("selected #%d after j, want #%d", d.m.selectedID(), a.ID)
+	}
+	const storm = 2*maxChunks*chunkSize + 300
+	f.seed(storm, func(i int) event { return event{title: fmt.Sprintf("storm %04d", i), sev: incidents.Sev2} })
+	d.until("the storm counted", func(m *Model) bool { return m.counts.open == storm+3 })
+	d.settle()
+	if d.m.selectedID() != a.ID {
+		t.Fatalf("after %d arrivals above it the selection is #%d, want #%d; screen:\n%s", storm, d.m.selectedID(), a.ID, d.m.View())
+	}
+	if !screenHas(&d.m, "disk 91% on db-2") || !screenHas(&d.m, thousands(storm+2)+"/"+thousands(storm+3)) {
+		t.Fatalf("the selected incident is not on screen at %d/%d:\n%s", storm+2, storm+3, d.m.View())
+	}
+	// More arrive above the rows the window slid past: the position the
+	// status line gives still counts them.
+	for i := range 300 {
+		f.ingest(event{title: fmt.Sprintf("more %d", i), sev: incidents.Sev2})
+	}
+	d.until("the second storm counted", func(m *Model) bool { return m.counts.open == storm+303 })
+	d.settle()
+	if d.m.selectedID() != a.ID || !screenHas(&d.m, thousands(storm+302)+"/"+thousands(storm+303)) {
+		t.Fatalf("after 300 more the selection is #%d (want #%d) at:\n%s", d.m.selectedID(), a.ID, d.m.View())
+	}
+	// It can still be acted on, and home still goes to the top.
+	d.key("a")
+	d.until("the acknowledgement", func(m *Model) bool {
+		in, ok := m.open.selected()
+		return ok && in.ID == a.ID && in.Status == incidents.Acknowledged
+	})
+	d.key("home")
+	d.settle()
+	if !d.m.open.atStart() || d.m.open.position() != 0 {
+		t.Fatalf("home: at %d", d.m.open.position())
+	}
+}

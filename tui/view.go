@@ -537,10 +537,9 @@ func (m *Model) statusView() string {
 		}
 		if w.Len() > 0 {
 			total := m.totalFor(m.view)
-			if total < w.position()+1 {
-				total = w.position() + 1
-			}
-			right = append(right, thousands(w.position()+1)+"/"+thousands(total))
+			pos := w.positionIn(total)
+			total = max(total, pos+1)
+			right = append(right, thousands(pos+1)+"/"+thousands(total))
 		}
 	} else if m.detail.vp.TotalLineCount() > m.detail.vp.Height {
 		right = append(right, fmt.Sprintf("%3.0f%%", m.detail.vp.ScrollPercent()*100))

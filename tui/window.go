@@ -11,9 +11,10 @@ import (
 // chunks is read by keyset cursor, grown as the selection nears its end and
 // slid back as it nears its start. Only the rows on screen are drawn.
 const (
-	chunkSize = 200 // rows per query
-	maxChunks = 5   // chunks kept in memory, so at most 1,000 rows
-	nearEdge  = 50  // rows from a window edge at which the next chunk is read
+	chunkSize  = 200 // rows per query
+	maxChunks  = 5   // chunks kept in memory, so at most 1,000 rows
+	nearEdge   = 50  // rows from a window edge at which the next chunk is read
+	seekChunks = 25  // chunks a reload reads past the window to find the selection
 )
 
 // chunk is one page of a list and the cursors around it.
@@ -40,6 +41,11 @@ type loadReq struct {
 	from   string
 	chunks int
 	back   []string // the window's back stack once a replace is done
+	// seek is the selected row's ID, for a replace that reads the window
+	// again: rows that arrived above it since may have pushed it past the
+	// window, and then the replace reads on (at most seekChunks more) until
+	// a chunk holds it.
+	seek int64
 }
 
 // windowMsg carries what a load read. gen says which load it answers.
@@ -58,10 +64,12 @@ type reloadDueMsg struct {
 	gen  int
 }
 
-// fetchWindow does the reading for req. It runs inside a tea.Cmd.
-func fetchWindow[T any](ctx context.Context, fetch fetcher[T], req loadReq) ([]chunk[T], error) {
+// fetchWindow does the reading for req; idOf names a row for req.seek. It
+// runs inside a tea.Cmd.
+func fetchWindow[T any](ctx context.Context, fetch fetcher[T], idOf func(T) int64, req loadReq) ([]chunk[T], error) {
 	var out []chunk[T]
 	cursor := req.from
+	found := req.seek == 0
 	for {
 		page, err := fetch(ctx, chunkSize, cursor)
 		if err != nil {
@@ -72,14 +80,28 @@ func fetchWindow[T any](ctx context.Context, fetch fetcher[T], req loadReq) ([]c
 			// Only the last chunks keep their rows; the others are cursors.
 			out[len(out)-maxChunks-1].items = nil
 		}
-		if page.NextCursor == "" || page.NextCursor == cursor {
-			return out, nil
+		for _, it := range page.Items {
+			found = found || idOf(it) == req.seek
 		}
-		if req.kind == loadAppend || (req.kind == loadReplace && len(out) >= req.chunks) {
-			return out, nil
+		if page.NextCursor == "" || page.NextCursor == cursor {
+			return sought(out, found, req), nil
+		}
+		if req.kind == loadAppend || (req.kind == loadReplace && len(out) >= req.chunks && (found || len(out) >= req.chunks+seekChunks)) {
+			return sought(out, found, req), nil
 		}
 		cursor = page.NextCursor
 	}
+}
+
+// sought is what a replace keeps of the chunks it read: all of them when
+// they reach the selected row, else only the window asked for (the row is
+// gone from the list, or further than a seek reads; the selection then
+// stays where it was on screen, as when its incident is resolved).
+func sought[T any](out []chunk[T], found bool, req loadReq) []chunk[T] {
+	if req.kind == loadReplace && !found && len(out) > req.chunks {
+		return out[:req.chunks]
+	}
+	return out
 }
 
 // window is the part of a long list held in memory, with the selection and
@@ -114,7 +136,7 @@ type loadState struct {
 // list is what the console does with any window, whatever its rows.
 type list interface {
 	Len() int
-	position() int
+	positionIn(total int) int
 	more() bool
 	atStart() bool
 	move(delta, height int)
@@ -138,6 +160,17 @@ func (w *window[T]) Len() int { return len(w.items) }
 // position is the selection's index in the whole list (approximate when the
 // list changed above a part that was slid off).
 func (w *window[T]) position() int { return len(w.back)*chunkSize + w.sel }
+
+// positionIn is position for a list of total rows. A window that holds the
+// list's end counts from there: what arrived above a part that was slid
+// off (a storm pushing the selected incident down) does not move what
+// follows it.
+func (w *window[T]) positionIn(total int) int {
+	if !w.atStart() && !w.more() && total >= len(w.items) {
+		return total - len(w.items) + w.sel
+	}
+	return w.position()
+}
 
 // more reports whether rows follow the window.
 func (w *window[T]) more() bool {
@@ -209,12 +242,13 @@ func (w *window[T]) next() (loadReq, bool) {
 	return loadReq{}, false
 }
 
-// reload asks for the rows the window holds now, read again.
+// reload asks for the rows the window holds now, read again, and for the
+// selected row wherever arrivals above it have pushed it.
 func (w *window[T]) reload() loadReq {
 	if len(w.chunks) == 0 {
 		return loadReq{kind: loadReplace, chunks: 1}
 	}
-	return loadReq{kind: loadReplace, from: w.chunks[0].from, chunks: len(w.chunks), back: w.back}
+	return loadReq{kind: loadReplace, from: w.chunks[0].from, chunks: len(w.chunks), back: w.back, seek: w.selID}
 }
 
 // top asks for the first rows of the list.
