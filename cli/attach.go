@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 
 	"klaxon/remote"
@@ -26,22 +27,29 @@ func runAttach(ctx context.Context, args []string, e Env) error {
 	if len(pos) > 1 {
 		return usageError(fs, "attach takes at most one URL")
 	}
-	base := baseURL(c.Listen)
+	base := apiBase(c)
 	if len(pos) == 1 {
 		base = strings.TrimRight(pos[0], "/")
 		if !strings.Contains(base, "://") {
 			base = "http://" + base
 		}
 	}
-	token := readAPIToken(c)
-	if token == "" {
+	if readAPIToken(c) == "" {
 		return fmt.Errorf("no API token: set KLAXON_API_TOKEN to the token of the klaxon at %s (its data directory's api-token file)", base)
 	}
-	return attach(ctx, remote.New(base, token), e)
+	client, err := newClient(c, base)
+	if err != nil {
+		return err
+	}
+	hc, err := senderFor(c)
+	if err != nil {
+		return err
+	}
+	return attach(ctx, client, hc, e)
 }
 
 // attach checks that the klaxon answers, then runs the console over it.
-func attach(ctx context.Context, client *remote.Client, e Env) error {
+func attach(ctx context.Context, client *remote.Client, hc *http.Client, e Env) error {
 	list, err := client.Integrations(ctx)
 	if err != nil {
 		return fmt.Errorf("attach to %s: %w", client.Base(), err)
@@ -55,7 +63,7 @@ func attach(ctx context.Context, client *remote.Client, e Env) error {
 	if !e.Interactive {
 		return errors.New("attach needs a terminal")
 	}
-	return tui.Run(ctx, client, tui.Options{WebhookURL: url, Bell: true, Replay: replayFunc(client)})
+	return tui.Run(ctx, client, tui.Options{WebhookURL: url, Bell: true, Replay: replayFunc(client, hc)})
 }
 
 // offerAttach asks whether to attach to the klaxon that holds the data

@@ -49,11 +49,15 @@ func (s serviceBackend) CreateIntegration(ctx context.Context, name, service, es
 // withBackend runs fn against the klaxon at --listen, or against the data
 // directory when nothing answers there.
 func withBackend(ctx context.Context, c Config, fn func(b backend) error) error {
-	err := fn(remote.New(baseURL(c.Listen), readAPIToken(c)))
+	client, err := newClient(c, apiBase(c))
+	if err != nil {
+		return err
+	}
+	err = fn(client)
 	if !errors.Is(err, remote.ErrNotRunning) {
 		return err
 	}
 	return withStore(ctx, c, func(svc *incidents.Service) error {
-		return fn(serviceBackend{Service: svc, base: baseURL(c.Listen)})
+		return fn(serviceBackend{Service: svc, base: apiBase(c)})
 	})
 }

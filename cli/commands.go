@@ -148,9 +148,12 @@ func runServer(ctx context.Context, args []string, e Env, console bool) error {
 	if errors.As(err, &inUse) && console && e.Interactive {
 		// Another klaxon has this data directory: if it answers at
 		// --listen, offer its console instead of failing.
-		client := remote.New(baseURL(c.Listen), readAPIToken(c))
-		if _, herr := client.Health(ctx); herr == nil && offerAttach(e.Stdin, e.Stdout, client.Base()) {
-			return attach(ctx, client, e)
+		client, cerr := newClient(c, apiBase(c))
+		hc, _ := senderFor(c)
+		if cerr == nil {
+			if _, herr := client.Health(ctx); herr == nil && offerAttach(e.Stdin, e.Stdout, client.Base()) {
+				return attach(ctx, client, hc, e)
+			}
 		}
 	}
 	if err != nil {
@@ -406,6 +409,8 @@ func runSend(ctx context.Context, args []string, e Env) error {
 	fs.StringVar(&priority, "priority", "", "p1 … p5")
 	fs.StringVar(&body, "body", "", "details: text, or a JSON object")
 	fs.BoolVar(&resolve, "resolve", false, "resolve the open incident with this title")
+	var c Config
+	fs.StringVar(&c.TLSCert, "tls-cert", env("TLS_CERT", ""), "trust this certificate `FILE` for an https:// URL, besides the system's (KLAXON_TLS_CERT)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -431,7 +436,11 @@ func runSend(ctx context.Context, args []string, e Env) error {
 		ev["status"] = "resolve"
 	}
 	b, _ := json.Marshal(ev)
-	status, answer, err := sendRaw(ctx, "POST", pos[0], "application/json", string(b))
+	hc, err := senderFor(c)
+	if err != nil {
+		return err
+	}
+	status, answer, err := sendRaw(ctx, hc, "POST", pos[0], "application/json", string(b))
 	if err != nil {
 		return err
 	}

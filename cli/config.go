@@ -108,12 +108,14 @@ func defaultDataDir() string {
 func commonFlags(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.Listen, "listen", env("LISTEN", DefaultListen), "address to listen on `ADDR` (KLAXON_LISTEN); loopback only by default")
 	fs.StringVar(&c.DataDir, "data-dir", env("DATA_DIR", defaultDataDir()), "`DIR` for the database, api token and log (KLAXON_DATA_DIR)")
+	fs.StringVar(&c.TLSCert, "tls-cert", env("TLS_CERT", ""), "the certificate `FILE` the klaxon at --listen serves: trust it and speak HTTPS to it (KLAXON_TLS_CERT)")
 	c.APIToken = os.Getenv("KLAXON_API_TOKEN")
 }
 
 // serverFlags adds the flags of klaxon and klaxon serve.
 func serverFlags(fs *flag.FlagSet, c *Config) {
 	commonFlags(fs, c)
+	fs.Lookup("tls-cert").Usage = "serve HTTPS with this certificate `FILE` (with --tls-key) (KLAXON_TLS_CERT)"
 	fs.BoolVar(&c.AcceptAnyToken, "accept-any-token", envBool("ACCEPT_ANY_TOKEN"), "make an unknown token an integration named after it, instead of a 404; for developing an integration locally (KLAXON_ACCEPT_ANY_TOKEN)")
 	fs.StringVar(&c.LogFile, "log-file", env("LOG_FILE", ""), "write the log to `FILE` (KLAXON_LOG_FILE); default: klaxon.log in the data directory, or stderr for serve")
 	fs.BoolVar(&c.DesktopNotify, "desktop-notify", envBool("DESKTOP_NOTIFY"), "also send new sev1s and re-alerts as desktop notifications (OSC 9: iTerm2, WezTerm, kitty, foot, Windows Terminal) (KLAXON_DESKTOP_NOTIFY)")
@@ -124,7 +126,6 @@ func serverFlags(fs *flag.FlagSet, c *Config) {
 	fs.IntVar(&c.KeepSuppressed, "keep-suppressed", keep, "keep the first `N` and the newest N suppressed events of each incident (the counter counts them all); -1 keeps every one (KLAXON_KEEP_SUPPRESSED)")
 	rate, _ := strconv.ParseFloat(env("RATE_LIMIT", "0"), 64)
 	fs.Float64Var(&c.RateLimit, "rate-limit", rate, "most events a second `N` one integration may send before klaxon answers 429; 0 is no limit (KLAXON_RATE_LIMIT)")
-	fs.StringVar(&c.TLSCert, "tls-cert", env("TLS_CERT", ""), "serve HTTPS with this certificate `FILE` (with --tls-key) (KLAXON_TLS_CERT)")
 	fs.StringVar(&c.TLSKey, "tls-key", env("TLS_KEY", ""), "the certificate's private key `FILE` (KLAXON_TLS_KEY)")
 	fs.StringVar(&c.SSHAddr, "ssh", env("SSH", ""), "also serve the console over SSH on `ADDR` (e.g. 127.0.0.1:2222), with --authorized-keys (KLAXON_SSH)")
 	fs.StringVar(&c.AuthorizedKeys, "authorized-keys", env("AUTHORIZED_KEYS", ""), "the authorized_keys `FILE` of who may open the SSH console; no other key gets in (KLAXON_AUTHORIZED_KEYS)")

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"sync"
 
 	"klaxon/tui"
@@ -14,8 +15,15 @@ func (a *App) consoleOptions() tui.Options {
 		WebhookURL:    a.WebhookURL(),
 		Bell:          !a.Config.NoBell,
 		DesktopNotify: a.Config.DesktopNotify,
-		Replay:        replayFunc(serviceBackend{Service: a.Service, base: a.BaseURL}),
+		Replay:        replayFunc(serviceBackend{Service: a.Service, base: a.BaseURL}, a.sender()),
 	}
+}
+
+// sender is the HTTP client the console replays requests with: it trusts
+// the certificate this klaxon serves.
+func (a *App) sender() *http.Client {
+	hc, _ := senderFor(a.Config) // the server has read the same file already
+	return hc
 }
 
 // runConsole runs the receiver in the background and the console in the

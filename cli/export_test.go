@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/csv"
 	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -79,7 +80,7 @@ func TestFormatsExportAndReplay(t *testing.T) {
 		t.Fatalf("replay unknown: %d %q", code, errOut)
 	}
 	// A request to an unknown token needs --to.
-	sendRaw(t.Context(), "POST", strings.Replace(url, "/push-events", "zz/push-events", 1), "", `{"title":"lost"}`)
+	sendRaw(t.Context(), http.DefaultClient, "POST", strings.Replace(url, "/push-events", "zz/push-events", 1), "", `{"title":"lost"}`)
 	code, _, errOut = run(t, append([]string{"replay", "7"}, common...)...)
 	if code != 1 || !strings.Contains(errOut, "--to") {
 		t.Fatalf("replay of an unknown token: %d %q", code, errOut)

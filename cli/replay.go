@@ -2,12 +2,13 @@ package cli
 
 import (
 	"context"
+	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"klaxon/termtext"
 )
@@ -32,10 +33,14 @@ func runReplay(ctx context.Context, args []string, e Env) error {
 	if err != nil || id < 1 {
 		return usageError(fs, "%q is not a request ID", pos[0])
 	}
+	hc, err := senderFor(c)
+	if err != nil {
+		return err
+	}
 	var status int
 	var answer string
 	err = withBackend(ctx, c, func(b backend) (err error) {
-		status, answer, err = replayRequest(ctx, b, id, to, e.Stderr)
+		status, answer, err = replayRequest(ctx, b, hc, id, to, e.Stderr)
 		return err
 	})
 	if err != nil {
@@ -50,7 +55,7 @@ func runReplay(ctx context.Context, args []string, e Env) error {
 
 // replayRequest sends journal entry id again, to its integration's webhook
 // URL or to to, and returns the answer. Warnings go to warn.
-func replayRequest(ctx context.Context, b backend, id int64, to string, warn io.Writer) (int, string, error) {
+func replayRequest(ctx context.Context, b backend, hc *http.Client, id int64, to string, warn io.Writer) (int, string, error) {
 	req, err := b.Request(ctx, id)
 	if err != nil {
 		return 0, "", err
@@ -79,13 +84,13 @@ func replayRequest(ctx context.Context, b backend, id int64, to string, warn io.
 	if req.Truncated && warn != nil {
 		fmt.Fprintf(warn, "klaxon: warning: request %d's body was cut at the size limit when journaled; sending what was kept\n", id)
 	}
-	return sendRaw(ctx, req.Method, to, contentType, req.Body)
+	return sendRaw(ctx, hc, req.Method, to, contentType, req.Body)
 }
 
 // replayFunc is the console's R key: replay through b, answered as "STATUS BODY".
-func replayFunc(b backend) func(ctx context.Context, id int64) (string, error) {
+func replayFunc(b backend, hc *http.Client) func(ctx context.Context, id int64) (string, error) {
 	return func(ctx context.Context, id int64) (string, error) {
-		status, answer, err := replayRequest(ctx, b, id, "", nil)
+		status, answer, err := replayRequest(ctx, b, hc, id, "", nil)
 		if err != nil {
 			return "", err
 		}
@@ -93,8 +98,8 @@ func replayFunc(b backend) func(ctx context.Context, id int64) (string, error) {
 	}
 }
 
-// sendRaw sends one request as a sender would and returns the answer.
-func sendRaw(ctx context.Context, method, url, contentType, body string) (int, string, error) {
+// sendRaw sends one request with hc as a sender would and returns the answer.
+func sendRaw(ctx context.Context, hc *http.Client, method, url, contentType, body string) (int, string, error) {
 	req, err := http.NewRequestWithContext(ctx, method, url, strings.NewReader(body))
 	if err != nil {
 		return 0, "", fmt.Errorf("%q is not a URL: %v", url, err)
@@ -103,7 +108,11 @@ func sendRaw(ctx context.Context, method, url, contentType, body string) (int, s
 		req.Header.Set("Content-Type", contentType)
 	}
 	req.Header.Set("User-Agent", "klaxon")
-	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	resp, err := hc.Do(req)
+	var unknown x509.UnknownAuthorityError
+	if errors.As(err, &unknown) {
+		return 0, "", fmt.Errorf("send: %s serves a certificate this machine does not trust: pass that certificate with --tls-cert FILE (KLAXON_TLS_CERT)", url)
+	}
 	if err != nil {
 		return 0, "", fmt.Errorf("send: %v", err)
 	}

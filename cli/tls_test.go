@@ -85,3 +85,57 @@ func TestTLSAndExposureWarning(t *testing.T) {
 		t.Fatalf("cert without key: %v", err)
 	}
 }
+
+// With the certificate a klaxon serves (--tls-cert, as for the server), the
+// command line speaks HTTPS to it; without, it says what to pass.
+func TestCommandsSpeakHTTPSWithTheCertificate(t *testing.T) {
+	dir := t.TempDir()
+	cert, key := writeSelfSigned(t, t.TempDir())
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	var serveOut syncBuffer
+	done := make(chan int)
+	go func() {
+		done <- Run(ctx, []string{"serve", "--listen", addr, "--data-dir", dir, "--tls-cert", cert, "--tls-key", key}, Env{Stdout: &serveOut, Stderr: &serveOut})
+	}()
+	defer func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("serve exited %d: %s", code, serveOut.String())
+		}
+	}()
+	common := []string{"--listen", addr, "--data-dir", dir}
+	var list string
+	for i := 0; i < 200; i++ {
+		var code int
+		if code, list, _ = run(t, append([]string{"integrations", "--tls-cert", cert}, common...)...); code == 0 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	url := ""
+	for _, f := range strings.Fields(list) {
+		if strings.HasPrefix(f, "https://"+addr+"/") {
+			url = f
+		}
+	}
+	if url == "" {
+		t.Fatalf("integrations over HTTPS: %q; serve: %s", list, serveOut.String())
+	}
+	if code, out, errOut := run(t, "send", url, "--title", "over tls", "--tls-cert", cert); code != 0 || !strings.Contains(out, "created") {
+		t.Fatalf("send with the certificate: %d %q %q", code, out, errOut)
+	}
+	if code, _, errOut := run(t, "send", url, "--title", "untrusted"); code == 0 || !strings.Contains(errOut, "--tls-cert") {
+		t.Fatalf("send without the certificate: %d %q", code, errOut)
+	}
+	code, out, errOut := run(t, append([]string{"incidents", "--tls-cert", cert}, common...)...)
+	if code != 0 || !strings.Contains(out, "over tls") {
+		t.Fatalf("incidents with the certificate: %d %q %q", code, out, errOut)
+	}
+	if code, _, errOut := run(t, append([]string{"incidents"}, common...)...); code == 0 || !strings.Contains(errOut, "serves HTTPS") || !strings.Contains(errOut, "--tls-cert") {
+		t.Fatalf("incidents over HTTP to an HTTPS klaxon: %d %q", code, errOut)
+	}
+	if code, out, errOut := run(t, append([]string{"replay", "1", "--tls-cert", cert}, common...)...); code != 0 || !strings.HasPrefix(out, "200 ") {
+		t.Fatalf("replay over HTTPS: %d %q %q", code, out, errOut)
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -43,6 +45,13 @@ func New(base, token string) *Client {
 	}
 }
 
+// UseTLS has the client speak HTTPS with cfg (the roots it trusts).
+func (c *Client) UseTLS(cfg *tls.Config) {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.TLSClientConfig = cfg
+	c.http.Transport, c.stream.Transport = t, t
+}
+
 // Base is the klaxon's address.
 func (c *Client) Base() string { return c.base }
 
@@ -72,6 +81,10 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 	if err != nil {
 		if isRefused(err) {
 			return fmt.Errorf("%w at %s", ErrNotRunning, c.base)
+		}
+		var unknown x509.UnknownAuthorityError
+		if errors.As(err, &unknown) {
+			return incidents.Errorf(incidents.EUNAVAILABLE, "klaxon at %s serves a certificate this machine does not trust: pass that certificate with --tls-cert FILE (KLAXON_TLS_CERT)", c.base)
 		}
 		return incidents.Errorf(incidents.EUNAVAILABLE, "klaxon at %s did not answer: %v", c.base, err)
 	}
@@ -105,6 +118,9 @@ func refusal(base string, status int, body []byte) error {
 	switch status {
 	case 400, 422:
 		code = incidents.EINVALID
+		if strings.Contains(e.Error, "HTTP request to an HTTPS server") {
+			e.Error = fmt.Sprintf("the klaxon at %s serves HTTPS: pass the certificate it serves with --tls-cert FILE (KLAXON_TLS_CERT), and this command speaks HTTPS to it", base)
+		}
 	case 401, 403:
 		code = incidents.EINVALID
 		e.Error = fmt.Sprintf("the klaxon at %s refused the API token (%d): set KLAXON_API_TOKEN to its token, or pass the --data-dir it uses", base, status)
