@@ -21,7 +21,7 @@ func TestBenchCommandRuns(t *testing.T) {
 		t.Fatalf("klaxon bench: %v\n%s", err, out)
 	}
 	report := string(out)
-	for _, want := range []string{"no-op", "bare durable", "new titles", "repeating titles", "of the no-op handler", "of the bare durable receiver"} {
+	for _, want := range []string{"no-op", "bare durable", "new titles", "repeating titles", "of no-op", "of bare durable", "the bar of issue #4"} {
 		if !strings.Contains(report, want) {
 			t.Fatalf("the report lacks %q:\n%s", want, report)
 		}
@@ -49,7 +49,7 @@ func TestBenchConsoleRuns(t *testing.T) {
 			t.Fatalf("klaxon %v: %v\n%s", args, err, out)
 		}
 		report := string(out)
-		if !strings.Contains(report, "--console: "+load) || !strings.Contains(report, "receiver: ") || !strings.Contains(report, " 0 errors") || !strings.Contains(report, "console: ") {
+		if !strings.Contains(report, "--console: "+load) || !strings.Contains(report, "taken, 0 errors") || !strings.Contains(report, "console: ") {
 			t.Fatalf("klaxon %v:\n%s", args, report)
 		}
 		if strings.Contains(report, "console: 0 keys") {

@@ -81,7 +81,7 @@ func Run(ctx context.Context, c Config, out io.Writer) ([]Measurement, error) {
 		c.Dir = os.TempDir()
 	}
 	printMachine(out, c)
-	fmt.Fprintf(out, rowFormat, "run", "target", "req/s", "p50", "p99", "max", "errors", "vs no-op", "peak RSS", "CPU/req", "batch", "db", "others")
+	fmt.Fprintf(out, speedFormat, "run", "target", "req/s", "p50", "p99", "max", "errors", "vs no-op")
 	var all []Measurement
 	for run := 1; run <= c.Runs; run++ {
 		var targets []string
@@ -109,19 +109,13 @@ func Run(ctx context.Context, c Config, out io.Writer) ([]Measurement, error) {
 				m.Ratio = m.Result.PerSecond() / noop
 			}
 			all = append(all, m)
-			printRow(out, strconv.Itoa(run), m)
+			printSpeed(out, strconv.Itoa(run), m)
 			if m.Result.Errors > 0 {
-				fmt.Fprintf(out, "      %d errors, the first: %s\n", m.Result.Errors, m.Result.FirstErr)
+				fmt.Fprintf(out, "        %d errors, the first: %s\n", m.Result.Errors, m.Result.FirstErr)
 			}
 		}
 	}
-	if c.Runs > 1 {
-		for _, m := range Medians(all) {
-			printRow(out, "median", m)
-		}
-	}
-	printVerdict(out, Medians(all))
-	printAgainstDurable(out, Medians(all))
+	printReport(out, all, c.Runs > 1)
 	return all, nil
 }
 
@@ -234,13 +228,23 @@ func targetName(t string) string {
 	return t
 }
 
-const rowFormat = "%-6s  %-16s  %7s  %8s  %8s  %8s  %6s  %8s  %9s  %7s  %6s  %9s  %6s\n"
+// The report fits a terminal of 80 columns: speed as each measurement is
+// made, then what the servers used, then the verdicts.
+const (
+	speedFormat = "%-6s  %-16s  %6s  %7s  %7s  %7s  %6s  %8s\n"
+	usageFormat = "%-6s  %-16s  %8s  %7s  %5s  %9s  %6s\n"
+)
 
-func printRow(w io.Writer, run string, m Measurement) {
+func printSpeed(w io.Writer, run string, m Measurement) {
 	ratio := "-"
 	if m.Ratio > 0 {
 		ratio = fmt.Sprintf("%.2f", m.Ratio)
 	}
+	fmt.Fprintf(w, speedFormat, run, targetName(m.Target), fmt.Sprintf("%.0f", m.Result.PerSecond()),
+		ms(m.Result.P50), ms(m.Result.P99), ms(m.Result.Max), strconv.FormatInt(m.Result.Errors, 10), ratio)
+}
+
+func printUsage(w io.Writer, run string, m Measurement) {
 	db := "-"
 	if m.DBBytes > 0 {
 		db = mib(m.DBBytes)
@@ -253,29 +257,63 @@ func printRow(w io.Writer, run string, m Measurement) {
 	if m.PerCommit > 0 {
 		batch = fmt.Sprintf("%.1f", m.PerCommit)
 	}
-	fmt.Fprintf(w, rowFormat, run, targetName(m.Target), fmt.Sprintf("%.0f", m.Result.PerSecond()),
-		ms(m.Result.P50), ms(m.Result.P99), ms(m.Result.Max), strconv.FormatInt(m.Result.Errors, 10), ratio, mib(m.Usage.PeakRSS), cpu, batch, db,
-		fmt.Sprintf("%.2f", m.Others))
+	fmt.Fprintf(w, usageFormat, run, targetName(m.Target), mib(m.Usage.PeakRSS), cpu, batch, db, fmt.Sprintf("%.2f", m.Others))
 }
 
-func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d.Microseconds())/1000) }
+// printReport prints the medians (of several runs), what each server used,
+// and the verdicts.
+func printReport(out io.Writer, all []Measurement, medians bool) {
+	med := Medians(all)
+	if medians {
+		for _, m := range med {
+			printSpeed(out, "median", m)
+		}
+	}
+	fmt.Fprintln(out)
+	fmt.Fprintf(out, usageFormat, "run", "target", "peak RSS", "CPU/req", "batch", "db", "others")
+	for _, m := range all {
+		printUsage(out, strconv.Itoa(m.Run), m)
+	}
+	fmt.Fprintln(out, "(CPU/req: the server's CPU per answer; batch: events per commit; db: the")
+	fmt.Fprintln(out, "database and its WAL at the end; others: CPUs other processes used meanwhile)")
+	fmt.Fprintln(out)
+	printVerdict(out, med)
+	printAgainstDurable(out, med)
+}
+
+// ms writes a latency in at most seven columns: 99.99ms, 999.9ms, 99.99s.
+func ms(d time.Duration) string {
+	m := float64(d.Microseconds()) / 1000
+	switch {
+	case m < 99.995:
+		return fmt.Sprintf("%.2fms", m)
+	case m < 999.95:
+		return fmt.Sprintf("%.1fms", m)
+	}
+	return fmt.Sprintf("%.2fs", m/1000)
+}
 
 func mib(b int64) string { return fmt.Sprintf("%.1fMiB", float64(b)/(1<<20)) }
 
 // printVerdict says whether each pattern meets the bar of issue #4: at least
 // half the no-op handler's req/s, p99 at most 10 ms, no errors.
 func printVerdict(out io.Writer, medians []Measurement) {
+	fmt.Fprintln(out, "the bar of issue #4: at least 0.50 of the no-op handler, p99 ≤ 10ms, no errors")
 	for _, m := range medians {
 		if m.Target == targetNoop || m.Target == targetDurable || m.Ratio == 0 {
 			continue
 		}
 		ok := m.Ratio >= 0.5 && m.Result.P99 <= 10*time.Millisecond && m.Result.Errors == 0
-		verdict := "meets"
+		verdict := "meets the bar"
 		if !ok {
-			verdict = "misses"
+			verdict = "misses the bar"
 		}
-		fmt.Fprintf(out, "%s: %.2f of the no-op handler, p99 %s, %d errors: %s the bar (ratio ≥ 0.50, p99 ≤ 10ms, no errors)\n",
-			targetName(m.Target), m.Ratio, ms(m.Result.P99), m.Result.Errors, verdict)
+		errs := ""
+		if m.Result.Errors > 0 {
+			errs = fmt.Sprintf("  %d errors", m.Result.Errors)
+		}
+		fmt.Fprintf(out, "%-16s  %.2f of no-op  p99 %s%s  %s\n",
+			targetName(m.Target), m.Ratio, ms(m.Result.P99), errs, verdict)
 	}
 }
 
@@ -296,7 +334,7 @@ func printAgainstDurable(out io.Writer, medians []Measurement) {
 		if m.Target == targetNoop || m.Target == targetDurable {
 			continue
 		}
-		fmt.Fprintf(out, "%s: %.2f of the bare durable receiver (one row per event, group commit, synchronous=FULL: %.0f req/s, p99 %s)\n",
+		fmt.Fprintf(out, "%-16s  %.2f of bare durable (%.0f req/s, p99 %s)\n",
 			targetName(m.Target), m.Result.PerSecond()/durable.Result.PerSecond(), durable.Result.PerSecond(), ms(durable.Result.P99))
 	}
 }
@@ -320,11 +358,11 @@ func printMachine(out io.Writer, c Config) {
 	if c.Requests > 0 {
 		measure = fmt.Sprintf("%d answers each after %s warm-up", c.Requests, c.Warmup)
 	}
-	fmt.Fprintf(out, "klaxon bench: %d connections, %s, %d run(s); %d CPUs (%s), Linux %s, %s\n",
-		c.Connections, measure, c.Runs, runtime.NumCPU(), model, strings.TrimSpace(string(kernel)), runtime.Version())
-	fmt.Fprintf(out, "data directories in %s (%s); the load generator shares the CPUs with the server\n", c.Dir, fsType(c.Dir))
+	fmt.Fprintf(out, "klaxon bench: %d connections, %s, %d run(s)\n", c.Connections, measure, c.Runs)
+	fmt.Fprintf(out, "on %d CPUs (%s), Linux %s, %s\n", runtime.NumCPU(), model, strings.TrimSpace(string(kernel)), runtime.Version())
+	fmt.Fprintf(out, "data in %s (%s); the load generator shares the CPUs with the servers\n", c.Dir, fsType(c.Dir))
 	if p50, p99, err := syncLatency(c.Dir, syncProbePages, 200); err == nil {
-		fmt.Fprintf(out, "the disk: writing %d pages and syncing them takes %s (p50), %s (p99), before any load\n",
+		fmt.Fprintf(out, "the disk syncs %d written pages in %s (p50), %s (p99) before any load\n",
 			syncProbePages, ms(p50), ms(p99))
 	}
 	fmt.Fprintln(out)

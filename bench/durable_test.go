@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+	"unicode/utf8"
 )
 
 // countDurable counts the events another connection sees committed in the
@@ -79,12 +82,41 @@ func TestPrintAgainstDurable(t *testing.T) {
 	}
 	var out bytes.Buffer
 	printAgainstDurable(&out, Medians([]Measurement{m(targetNoop, 400), m(targetDurable, 200), m(string(NewTitles), 100)}))
-	if got := out.String(); !strings.HasPrefix(got, "new titles: 0.50 of the bare durable receiver") || strings.Contains(got, "no-op") {
+	if got := out.String(); !strings.HasPrefix(got, "new titles        0.50 of bare durable") || strings.Contains(got, "no-op") {
 		t.Fatalf("got %q", got)
 	}
 	out.Reset()
 	printAgainstDurable(&out, Medians([]Measurement{m(targetNoop, 400), m(string(NewTitles), 100)}))
 	if out.Len() != 0 {
 		t.Fatalf("without the bare durable receiver: %q", out.String())
+	}
+}
+
+// The report reads in a terminal of 80 columns, even with large figures.
+func TestReportFitsEightyColumns(t *testing.T) {
+	big := func(run int, target string) Measurement {
+		return Measurement{Run: run, Target: target, Ratio: 0.99, DBBytes: 99_999 << 20, PerCommit: 255.9, Others: 1.99,
+			Usage:  usage{PeakRSS: 9_999 << 20, CPU: 999 * time.Second},
+			Result: Result{Requests: 999_999, Errors: 99_999, Elapsed: 9 * time.Second, P50: 999 * time.Millisecond, P99: 9999 * time.Millisecond, Max: 9999 * time.Millisecond}}
+	}
+	var all []Measurement
+	for run := 1; run <= 3; run++ {
+		for _, target := range []string{targetNoop, targetDurable, string(NewTitles), string(RepeatTitles)} {
+			all = append(all, big(run, target))
+		}
+	}
+	var out bytes.Buffer
+	fmt.Fprintf(&out, speedFormat, "run", "target", "req/s", "p50", "p99", "max", "errors", "vs no-op")
+	for _, m := range all {
+		printSpeed(&out, "1", m)
+	}
+	printReport(&out, all, true)
+	for _, line := range strings.Split(out.String(), "\n") {
+		if n := utf8.RuneCountInString(line); n > 80 {
+			t.Errorf("%d columns: %q", n, line)
+		}
+	}
+	if !strings.Contains(out.String(), "repeating titles  1.00 of no-op  p99 10.00s  99999 errors  misses the bar") {
+		t.Fatalf("no verdict:\n%s", out.String())
 	}
 }

@@ -143,7 +143,7 @@ func runConsoleBench(ctx context.Context, bc bench.Config, rate float64, e Env) 
 		}
 		load = fmt.Sprintf("%.0f events/s of %s into the receiver's handler", rate, pattern)
 	}
-	fmt.Fprintf(e.Stdout, "klaxon bench --console: %s for %s (after %s warm-up), a key every 100ms, %d CPUs\n",
+	fmt.Fprintf(e.Stdout, "klaxon bench --console: %s\nfor %s after %s warm-up, a key every 100ms, %d CPUs\n",
 		load, bc.Duration, bc.Warmup, runtime.NumCPU())
 	res, err := bench.MeasureConsole(ctx, tui.New(app.Service, app.consoleOptions()), drive, 100*time.Millisecond)
 	if err != nil {
@@ -153,10 +153,11 @@ func runConsoleBench(ctx context.Context, bc bench.Config, rate float64, e Env) 
 	if rate > 0 {
 		latency = "from falling due to the answer"
 	}
-	fmt.Fprintf(e.Stdout, "receiver: %.0f events/s, %s p50 %s, p99 %s, %d errors\n", res.Load.PerSecond(), latency,
-		res.Load.P50.Round(10*time.Microsecond), res.Load.P99.Round(10*time.Microsecond), res.Load.Errors)
-	fmt.Fprintf(e.Stdout, "console: %d keys, from key to the frame that shows it p50 %s, p99 %s, max %s; %d frames\n",
-		res.Keys, res.KeyP50.Round(10*time.Microsecond), res.KeyP99.Round(10*time.Microsecond), res.KeyMax.Round(10*time.Microsecond), res.Frames)
+	round := func(d time.Duration) time.Duration { return d.Round(10 * time.Microsecond) }
+	fmt.Fprintf(e.Stdout, "receiver: %.0f events/s taken, %d errors; %s:\n  p50 %s, p99 %s\n",
+		res.Load.PerSecond(), res.Load.Errors, latency, round(res.Load.P50), round(res.Load.P99))
+	fmt.Fprintf(e.Stdout, "console: %d keys; from a key to the frame that shows it:\n  p50 %s, p99 %s, max %s (%d frames)\n",
+		res.Keys, round(res.KeyP50), round(res.KeyP99), round(res.KeyMax), res.Frames)
 	return nil
 }
 
