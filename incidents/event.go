@@ -3,6 +3,7 @@ package incidents
 import (
 	"encoding/json"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -12,6 +13,10 @@ type Action string
 const (
 	Trigger Action = "trigger"
 	Resolve Action = "resolve"
+	// Acknowledge comes from senders that have one (PagerDuty's
+	// event_action, Opsgenie's acknowledge): it acknowledges the open
+	// incident with the event's key, by webhook.
+	Acknowledge Action = "acknowledge"
 )
 
 // Outcome is what an event did.
@@ -21,8 +26,15 @@ const (
 	Created      Outcome = "created"
 	Folded       Outcome = "suppressed"
 	ResolvedBy   Outcome = "resolved"
+	AckedBy      Outcome = "acknowledged"
 	Ignored      Outcome = "ignored"
 	OutcomeError Outcome = "refused"
+	// Mixed is a request of several alerts whose outcomes differ; its
+	// journal entry lists each alert's.
+	Mixed Outcome = "mixed"
+	// Chaos is a request answered by the integration's chaos setting
+	// (Integration.Chaos) without being stored.
+	Chaosed Outcome = "chaos"
 )
 
 // Event is a webhook payload normalized by the receiver, whatever its kind.
@@ -36,6 +48,9 @@ type Event struct {
 	Action   Action
 	Raw      json.RawMessage // the payload as received, as JSON
 	Warnings []string
+	// Generated is set when the sender gave no key and klaxon made one up
+	// (PagerDuty: a trigger without dedup_key); the answer returns it.
+	Generated bool
 }
 
 // Integration is a token plus the names incidents are filed under.
@@ -53,6 +68,9 @@ type Integration struct {
 	// ResolveAfter resolves an open incident that has not been seen for this
 	// long (zero: never).
 	ResolveAfter time.Duration `json:"-"`
+	// Chaos, while on, answers a share of this integration's requests with
+	// an error (or late) without storing them, to test a sender's retries.
+	Chaos Chaos `json:"-"`
 }
 
 // Timers are an integration's acknowledge timeout and resolve timer.
@@ -80,22 +98,45 @@ type Kind string
 const (
 	KindWebhook      Kind = "webhook"
 	KindHealthchecks Kind = "healthchecks"
+	KindAlertmanager Kind = "alertmanager"
+	KindGrafana      Kind = "grafana"
+	KindPagerDuty    Kind = "pagerduty"
+	KindOpsgenie     Kind = "opsgenie"
 )
 
 // Kinds lists the kinds klaxon reads.
-var Kinds = []Kind{KindWebhook, KindHealthchecks}
+var Kinds = []Kind{KindWebhook, KindHealthchecks, KindAlertmanager, KindGrafana, KindPagerDuty, KindOpsgenie}
+
+// KeyName says which field of a kind's payload is its incidents' dedup key.
+func (k Kind) KeyName() string {
+	switch k {
+	case KindHealthchecks:
+		return "check_id"
+	case KindAlertmanager:
+		return "fingerprint"
+	case KindGrafana:
+		return "fingerprint (legacy: ruleId)"
+	case KindPagerDuty:
+		return "dedup_key"
+	case KindOpsgenie:
+		return "alias"
+	}
+	return "title"
+}
 
 // ParseKind checks a kind name; empty means webhook.
 func ParseKind(s string) (Kind, error) {
 	if s == "" {
 		return KindWebhook, nil
 	}
-	for _, k := range Kinds {
-		if Kind(s) == k {
+	names := make([]string, len(Kinds))
+	for i, k := range Kinds {
+		if Kind(strings.ToLower(strings.TrimSpace(s))) == k {
 			return k, nil
 		}
+		names[i] = string(k)
 	}
-	return "", Errorf(EINVALID, "kind %q is not one of webhook, healthchecks", s)
+	return "", Errorf(EINVALID, "kind %q is not one of %s", s, strings.Join(names, ", "))
 }
 
 // IngestResult is the answer to one event.
@@ -119,11 +160,17 @@ type Decision struct {
 // transaction that looked up the open incident, so the decision and its
 // effect commit together.
 func Decide(ev Event, open *Incident) Decision {
-	if ev.Action == Resolve {
+	switch ev.Action {
+	case Resolve:
 		if open == nil || ev.Key == "" {
 			return Decision{Outcome: Ignored}
 		}
 		return Decision{Outcome: ResolvedBy}
+	case Acknowledge:
+		if open == nil || ev.Key == "" || open.Status == Acknowledged {
+			return Decision{Outcome: Ignored}
+		}
+		return Decision{Outcome: AckedBy}
 	}
 	if ev.Key == "" || open == nil {
 		return Decision{Outcome: Created}
@@ -156,6 +203,10 @@ func Apply(ev Event, open *Incident, integ *Integration, now time.Time) (Outcome
 		in := *open
 		in.Status, in.ResolvedAt, in.ResolvedBy = Resolved, &now, ByWebhook
 		return ResolvedBy, &in, []TimelineEntry{{At: now, Kind: EntryResolved, By: ByWebhook, Event: raw}}
+	case AckedBy:
+		in := *open
+		in.Status, in.AcknowledgedAt = Acknowledged, &now
+		return AckedBy, &in, []TimelineEntry{{At: now, Kind: EntryAcknowledged, By: ByWebhook, Event: raw}}
 	}
 	in := *open
 	in.Suppressed++

@@ -105,7 +105,7 @@ type Incident struct {
 	ID             int64           `json:"id"`
 	Integration    string          `json:"integration"`
 	Service        string          `json:"service"`
-	Key            string          `json:"key,omitempty"`
+	Key            string          `json:"dedup_key,omitempty"`
 	Title          string          `json:"title"`
 	Details        json.RawMessage `json:"details"`
 	Severity       Severity        `json:"severity"`
@@ -140,6 +140,7 @@ func (in Incident) MarshalJSON() ([]byte, error) {
 		ID             int64           `json:"id"`
 		Integration    string          `json:"integration"`
 		Service        string          `json:"service"`
+		Key            *string         `json:"dedup_key"`
 		Title          string          `json:"title"`
 		Details        json.RawMessage `json:"details"`
 		Severity       *Severity       `json:"severity"`
@@ -166,6 +167,9 @@ func (in Incident) MarshalJSON() ([]byte, error) {
 	}
 	if len(w.Details) == 0 {
 		w.Details = json.RawMessage("null")
+	}
+	if in.Key != "" {
+		w.Key = &in.Key
 	}
 	if in.Severity != NoSeverity {
 		w.Severity = &in.Severity

@@ -9,21 +9,26 @@ import (
 // URL, accepted or refused, as a person developing an integration needs to see
 // it. Secrets are removed before it is made.
 type Request struct {
-	ID          int64               `json:"id"`
-	At          time.Time           `json:"at"`
-	Remote      string              `json:"remote"`
-	Method      string              `json:"method"`
-	Path        string              `json:"path"`
-	Integration string              `json:"integration,omitempty"`
-	Headers     map[string][]string `json:"headers"`
-	Body        string              `json:"body"`
-	Truncated   bool                `json:"body_truncated,omitempty"`
-	Status      int                 `json:"status"`
-	Outcome     Outcome             `json:"outcome"`
-	Error       string              `json:"error,omitempty"`
-	Warnings    []string            `json:"warnings,omitempty"`
-	Incident    int64               `json:"incident,omitempty"`
-	Response    json.RawMessage     `json:"response"`
+	ID          int64     `json:"id"`
+	At          time.Time `json:"at"`
+	Remote      string    `json:"remote"`
+	Method      string    `json:"method"`
+	Path        string    `json:"path"`
+	Integration string    `json:"integration,omitempty"`
+	// Kind is the dialect that read the body (empty when none did).
+	Kind      Kind                `json:"kind,omitempty"`
+	Headers   map[string][]string `json:"headers"`
+	Body      string              `json:"body"`
+	Truncated bool                `json:"body_truncated,omitempty"`
+	Status    int                 `json:"status"`
+	Outcome   Outcome             `json:"outcome"`
+	Error     string              `json:"error,omitempty"`
+	Warnings  []string            `json:"warnings,omitempty"`
+	Incident  int64               `json:"incident,omitempty"`
+	// Alerts is what each alert of the request did, for a request that can
+	// carry several (Alertmanager, Grafana).
+	Alerts   []AlertOutcome  `json:"alerts,omitempty"`
+	Response json.RawMessage `json:"response"`
 }
 
 // MarshalJSON writes the time in the API's format.

@@ -16,6 +16,9 @@ type Store interface {
 	// Ingest applies ev for integ inside one transaction (using Apply) and
 	// records req in the journal in the same transaction.
 	Ingest(ctx context.Context, integ *Integration, ev Event, req *Request) (IngestResult, error)
+	// IngestAll applies evs in order for integ and journals req, all in one
+	// transaction; answer (nil: SPEC §2's) makes the answer journaled and sent.
+	IngestAll(ctx context.Context, integ *Integration, evs []Event, req *Request, answer Answer) ([]IngestResult, error)
 	// Act applies a person's action to incident id (using ApplyAction).
 	Act(ctx context.Context, id int64, a PersonAction, at time.Time) (*Incident, error)
 	// Journal records a refused request.
@@ -30,6 +33,7 @@ type Store interface {
 	Integrations(ctx context.Context) ([]*Integration, error)
 	CreateIntegration(ctx context.Context, integ *Integration) error
 	SetTimers(ctx context.Context, integration string, t Timers) error
+	SetChaos(ctx context.Context, integration string, c Chaos) error
 	// ApplyTimers carries out the timers due at now and returns what changed.
 	ApplyTimers(ctx context.Context, now time.Time) ([]*Incident, error)
 }
@@ -75,6 +79,25 @@ func (s *Service) Ingest(ctx context.Context, integ *Integration, ev Event, req 
 	}
 	s.broker.Publish(Change{Request: req})
 	return res, nil
+}
+
+// IngestAll applies the events of one request (several alerts of one
+// Alertmanager notification, say) in one transaction with one journal entry.
+// answer makes the answer the sender gets (nil: SPEC §2's, for one event).
+func (s *Service) IngestAll(ctx context.Context, integ *Integration, evs []Event, req *Request, answer Answer) ([]IngestResult, error) {
+	results, err := s.store.IngestAll(ctx, integ, evs, req, answer)
+	s.noteWrite(err, true)
+	if err != nil {
+		return nil, err
+	}
+	for _, res := range results {
+		s.decorate(ctx, res.Incident)
+		if res.Incident != nil && res.Outcome != Ignored {
+			s.broker.Publish(Change{Incident: res.Incident, Outcome: res.Outcome})
+		}
+	}
+	s.broker.Publish(Change{Request: req})
+	return results, nil
 }
 
 // Journal records a refused request.
@@ -300,6 +323,14 @@ func (s *Service) SetTimers(ctx context.Context, integration string, t Timers) e
 		return Errorf(EINVALID, "timers cannot be negative (0 turns one off)")
 	}
 	if err := s.store.SetTimers(ctx, integration, t); err != nil {
+		return err
+	}
+	return s.loadIntegrations(ctx)
+}
+
+// SetChaos changes an integration's chaos setting.
+func (s *Service) SetChaos(ctx context.Context, integration string, c Chaos) error {
+	if err := s.store.SetChaos(ctx, integration, c); err != nil {
 		return err
 	}
 	return s.loadIntegrations(ctx)

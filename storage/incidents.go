@@ -85,75 +85,115 @@ func nullJSON(b json.RawMessage) any {
 	return string(b)
 }
 
-// Ingest applies ev (SPEC §2) and journals req in one transaction. What can
-// be worked out before the writer takes the event (the journal's columns) is,
-// so the single writer only reads the open incident and writes.
+// Ingest applies ev (SPEC §2) and journals req in one transaction, answered
+// as SPEC §2 says.
 func (db *DB) Ingest(ctx context.Context, integ *incidents.Integration, ev incidents.Event, req *incidents.Request) (incidents.IngestResult, error) {
-	row, err := newJournalRow(req, ev.Warnings)
+	res, err := db.IngestAll(ctx, integ, []incidents.Event{ev}, req, nil)
 	if err != nil {
 		return incidents.IngestResult{}, err
 	}
-	var res incidents.IngestResult
+	return res[0], nil
+}
+
+// IngestAll applies evs in order and journals req, all in one transaction:
+// a request of several alerts is stored whole or not at all. answer builds
+// the status and body the sender gets (nil: SPEC §2's answer to one event);
+// the journal holds them. What can be worked out before the writer takes the
+// request (the journal's columns) is, so the single writer only reads the
+// open incidents and writes.
+func (db *DB) IngestAll(ctx context.Context, integ *incidents.Integration, evs []incidents.Event, req *incidents.Request, answer incidents.Answer) ([]incidents.IngestResult, error) {
+	var warnings []string
+	for _, ev := range evs {
+		warnings = append(warnings, ev.Warnings...)
+	}
+	row, err := newJournalRow(req, warnings)
+	if err != nil {
+		return nil, err
+	}
+	results := make([]incidents.IngestResult, len(evs))
 	err = db.write(ctx, func(tx *sql.Tx) error {
-		res = incidents.IngestResult{Warnings: ev.Warnings}
-		var (
-			open *incidents.Incident
-			kept keptSuppressed
-		)
-		if ev.Key != "" {
-			var err error
-			if open, kept, err = db.openIncident(tx, integ, ev.Key); err != nil {
-				return err
-			}
-		}
-		outcome, in, entries := incidents.Apply(ev, open, integ, req.At)
-		res.Outcome, res.Incident = outcome, in
-		switch outcome {
-		case incidents.Created:
-			r, err := db.ws.exec(tx, stInsertIncident, integ.ID, nullString(in.Key), in.Title, nullJSON(in.Details),
-				nullString(string(in.Severity)), nullString(string(in.Priority)), string(in.Status),
-				in.FirstSeen.UnixMilli(), in.LastSeen.UnixMilli())
+		req.Incident = 0
+		for i, ev := range evs {
+			res, err := db.ingestOne(tx, integ, ev, req.At)
 			if err != nil {
 				return err
 			}
-			if in.ID, err = r.LastInsertId(); err != nil {
-				return err
-			}
-			if in.Key != "" {
-				db.ws.keys.add(db.ws.keys.hash(integ.Name, in.Key), in.ID)
-			}
-			if err := db.insertEntries(tx, in, entries); err != nil {
-				return err
-			}
-		case incidents.Folded:
-			if err := db.insertEntries(tx, in, entries); err != nil {
-				return err
-			}
-			if err := db.foldIncident(tx, integ.ID, open, in, entries, kept); err != nil {
-				return err
-			}
-		case incidents.ResolvedBy:
-			if err := db.updateIncident(tx, in); err != nil {
-				return err
-			}
-			if err := db.insertEntries(tx, in, entries); err != nil {
-				return err
+			results[i] = res
+			if req.Incident == 0 && res.Incident != nil {
+				req.Incident = res.Incident.ID
 			}
 		}
-		req.Status, req.Outcome, req.Warnings = 200, outcome, res.Warnings
-		req.Incident = 0
-		if in != nil {
-			req.Incident = in.ID
+		req.Outcome, req.Warnings = incidents.Summary(results), warnings
+		if len(evs) > 1 || req.Kind == incidents.KindAlertmanager || req.Kind == incidents.KindGrafana {
+			req.Alerts = incidents.Outcomes(evs, results)
 		}
-		resp, err := res.MarshalJSON()
+		var err error
+		if answer == nil {
+			req.Status = 200
+			req.Response, err = results[0].MarshalJSON()
+		} else {
+			req.Status, req.Response, err = answer(results)
+		}
 		if err != nil {
 			return err
 		}
-		req.Response = resp
+		if row.alerts, err = alertsValue(req.Alerts); err != nil {
+			return err
+		}
 		return db.insertRequest(tx, req, row)
 	})
 	if err != nil {
-		return incidents.IngestResult{}, classify(err)
+		return nil, classify(err)
+	}
+	return results, nil
+}
+
+// ingestOne applies one event in the writer's transaction.
+func (db *DB) ingestOne(tx *sql.Tx, integ *incidents.Integration, ev incidents.Event, at time.Time) (incidents.IngestResult, error) {
+	res := incidents.IngestResult{Warnings: ev.Warnings}
+	var (
+		open *incidents.Incident
+		kept keptSuppressed
+	)
+	if ev.Key != "" {
+		var err error
+		if open, kept, err = db.openIncident(tx, integ, ev.Key); err != nil {
+			return res, err
+		}
+	}
+	outcome, in, entries := incidents.Apply(ev, open, integ, at)
+	res.Outcome, res.Incident = outcome, in
+	switch outcome {
+	case incidents.Created:
+		r, err := db.ws.exec(tx, stInsertIncident, integ.ID, nullString(in.Key), in.Title, nullJSON(in.Details),
+			nullString(string(in.Severity)), nullString(string(in.Priority)), string(in.Status),
+			in.FirstSeen.UnixMilli(), in.LastSeen.UnixMilli())
+		if err != nil {
+			return res, err
+		}
+		if in.ID, err = r.LastInsertId(); err != nil {
+			return res, err
+		}
+		if in.Key != "" {
+			db.ws.keys.add(db.ws.keys.hash(integ.Name, in.Key), in.ID)
+		}
+		if err := db.insertEntries(tx, in, entries); err != nil {
+			return res, err
+		}
+	case incidents.Folded:
+		if err := db.insertEntries(tx, in, entries); err != nil {
+			return res, err
+		}
+		if err := db.foldIncident(tx, integ.ID, open, in, entries, kept); err != nil {
+			return res, err
+		}
+	case incidents.ResolvedBy, incidents.AckedBy:
+		if err := db.updateIncident(tx, in); err != nil {
+			return res, err
+		}
+		if err := db.insertEntries(tx, in, entries); err != nil {
+			return res, err
+		}
 	}
 	return res, nil
 }

@@ -12,7 +12,7 @@ import (
 // Integrations lists every integration, oldest first.
 func (db *DB) Integrations(ctx context.Context) ([]*incidents.Integration, error) {
 	rows, err := db.reader.QueryContext(ctx, `SELECT id, name, service, escalation, kind, token, created_at,
-		ack_timeout_ms, resolve_after_ms FROM integrations ORDER BY id`)
+		ack_timeout_ms, resolve_after_ms, chaos FROM integrations ORDER BY id`)
 	if err != nil {
 		return nil, err
 	}
@@ -22,10 +22,12 @@ func (db *DB) Integrations(ctx context.Context) ([]*incidents.Integration, error
 		var (
 			in              incidents.Integration
 			at, ack, resolv int64
+			chaos           string
 		)
-		if err := rows.Scan(&in.ID, &in.Name, &in.Service, &in.Escalation, &in.Kind, &in.Token, &at, &ack, &resolv); err != nil {
+		if err := rows.Scan(&in.ID, &in.Name, &in.Service, &in.Escalation, &in.Kind, &in.Token, &at, &ack, &resolv, &chaos); err != nil {
 			return nil, err
 		}
+		in.Chaos, _ = incidents.ParseChaos(chaos) // written by SetChaos, so readable
 		in.CreatedAt = fromMillis(at)
 		in.AckTimeout, in.ResolveAfter = time.Duration(ack)*time.Millisecond, time.Duration(resolv)*time.Millisecond
 		out = append(out, &in)
@@ -56,6 +58,25 @@ func (db *DB) SetTimers(ctx context.Context, name string, t incidents.Timers) er
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		r, err := tx.Exec(`UPDATE integrations SET ack_timeout_ms = ?, resolve_after_ms = ? WHERE name = ?`,
 			t.AckTimeout.Milliseconds(), t.ResolveAfter.Milliseconds(), name)
+		if err != nil {
+			return err
+		}
+		if n, _ := r.RowsAffected(); n == 0 {
+			return incidents.Errorf(incidents.ENOTFOUND, "there is no integration named %q", name)
+		}
+		return nil
+	})
+	return classify(err)
+}
+
+// SetChaos changes an integration's chaos setting (incidents.Chaos).
+func (db *DB) SetChaos(ctx context.Context, name string, c incidents.Chaos) error {
+	value := ""
+	if c.On() {
+		value = c.String()
+	}
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		r, err := tx.Exec(`UPDATE integrations SET chaos = ? WHERE name = ?`, value, name)
 		if err != nil {
 			return err
 		}

@@ -24,6 +24,7 @@ type journalRow struct {
 	headers  string
 	body     string
 	warnings any
+	alerts   any
 }
 
 func newJournalRow(req *incidents.Request, warnings []string) (journalRow, error) {
@@ -36,7 +37,17 @@ func newJournalRow(req *incidents.Request, warnings []string) (journalRow, error
 		b, _ := json.Marshal(warnings)
 		row.warnings = string(b)
 	}
-	return row, nil
+	row.alerts, err = alertsValue(req.Alerts)
+	return row, err
+}
+
+// alertsValue is the alerts column: JSON, or NULL when there are none.
+func alertsValue(alerts []incidents.AlertOutcome) (any, error) {
+	if len(alerts) == 0 {
+		return nil, nil
+	}
+	b, err := json.Marshal(alerts)
+	return string(b), err
 }
 
 // insertRequest adds req to the journal; the transaction's end drops what
@@ -48,7 +59,7 @@ func (db *DB) insertRequest(tx *sql.Tx, req *incidents.Request, row journalRow) 
 	}
 	r, err := db.ws.exec(tx, stInsertRequest, req.At.UnixMilli(), req.Remote, req.Method, req.Path,
 		nullString(req.Integration), row.headers, row.body, req.Truncated, int64(req.Status), string(req.Outcome),
-		nullString(req.Error), row.warnings, incident, string(req.Response))
+		nullString(req.Error), row.warnings, incident, string(req.Response), nullString(string(req.Kind)), row.alerts)
 	if err != nil {
 		return err
 	}
@@ -69,7 +80,7 @@ func (db *DB) Requests(ctx context.Context, limit int, cursor string) (incidents
 	}
 	limit = clampLimit(limit)
 	rows, err := db.reader.QueryContext(ctx, `SELECT id, at, remote, method, path, integration, headers, body,
-		truncated, status, outcome, error, warnings, incident_id, response
+		truncated, status, outcome, error, warnings, incident_id, response, kind, alerts
 		FROM requests WHERE id < ? AND id > (SELECT coalesce(max(id), 0) FROM requests) - ?
 		ORDER BY id DESC LIMIT ?`, before, db.opts.JournalLimit, limit+1)
 	if err != nil {
@@ -82,11 +93,12 @@ func (db *DB) Requests(ctx context.Context, limit int, cursor string) (incidents
 			r                        incidents.Request
 			at                       int64
 			integ, errText, warnings sql.NullString
+			kind, alerts             sql.NullString
 			incident                 sql.NullInt64
 			headers, response        string
 		)
 		if err := rows.Scan(&r.ID, &at, &r.Remote, &r.Method, &r.Path, &integ, &headers, &r.Body, &r.Truncated,
-			&r.Status, &r.Outcome, &errText, &warnings, &incident, &response); err != nil {
+			&r.Status, &r.Outcome, &errText, &warnings, &incident, &response, &kind, &alerts); err != nil {
 			return page, err
 		}
 		if len(page.Items) == limit {
@@ -99,6 +111,10 @@ func (db *DB) Requests(ctx context.Context, limit int, cursor string) (incidents
 			_ = json.Unmarshal([]byte(warnings.String), &r.Warnings)
 		}
 		r.Response = json.RawMessage(response)
+		r.Kind = incidents.Kind(kind.String)
+		if alerts.Valid {
+			_ = json.Unmarshal([]byte(alerts.String), &r.Alerts)
+		}
 		page.Items = append(page.Items, &r)
 	}
 	return page, rows.Err()

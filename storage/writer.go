@@ -69,7 +69,8 @@ var statementSQL = [numStatements]string{
 	stTrimSuppressed: `DELETE FROM timeline INDEXED BY timeline_by_incident
 		WHERE incident_id = ? AND kind = 'suppressed' AND id > ? AND id < ?`,
 	stInsertRequest: `INSERT INTO requests (at, remote, method, path, integration, headers, body, truncated,
-		status, outcome, error, warnings, incident_id, response) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		status, outcome, error, warnings, incident_id, response, kind, alerts)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 	stPruneJournal: `DELETE FROM requests WHERE id <= ?`,
 }
 

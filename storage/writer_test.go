@@ -253,7 +253,7 @@ func TestJournalIsPrunedPerBatch(t *testing.T) {
 func TestHotStatementsUseIndexes(t *testing.T) {
 	db := openTemp(t, Options{})
 	for s, q := range statementSQL {
-		rows, err := db.writer.Query("EXPLAIN QUERY PLAN "+q, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14)
+		rows, err := db.writer.Query("EXPLAIN QUERY PLAN "+q, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16)
 		if err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
