@@ -181,7 +181,7 @@ func TestAPISuppressedRequestsIntegrations(t *testing.T) {
 	if status, _ = h.api("POST", "/api/v1/integrations", `{"name":"grafana"}`); status != 400 {
 		t.Fatalf("duplicate name: %d", status)
 	}
-	if status, _ = h.api("POST", "/api/v1/integrations", `{"name":"x","kind":"pagerduty"}`); status != 400 {
+	if status, _ = h.api("POST", "/api/v1/integrations", `{"name":"x","kind":"nagios"}`); status != 400 {
 		t.Fatalf("unknown kind: %d", status)
 	}
 	_, out = h.api("GET", "/api/v1/integrations", "")

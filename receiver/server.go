@@ -6,9 +6,11 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -29,6 +31,8 @@ type Service interface {
 	CreateIntegration(ctx context.Context, name, service, escalation string, kind incidents.Kind) (*incidents.Integration, error)
 	AdoptToken(ctx context.Context, token string) (*incidents.Integration, error)
 	Ingest(ctx context.Context, integ *incidents.Integration, ev incidents.Event, req *incidents.Request) (incidents.IngestResult, error)
+	IngestAll(ctx context.Context, integ *incidents.Integration, evs []incidents.Event, req *incidents.Request, answer incidents.Answer) ([]incidents.IngestResult, error)
+	SetChaos(ctx context.Context, integration string, c incidents.Chaos) error
 	Journal(ctx context.Context, req *incidents.Request) error
 
 	ListIncidents(ctx context.Context, f incidents.Filter) (incidents.Page[*incidents.Incident], error)
@@ -187,8 +191,8 @@ func (s *Server) requireToken(next http.Handler) http.Handler {
 	})
 }
 
-// handleWebhookPath takes /<token>/push-events and refuses every other path
-// with a hint, journaling each request either way.
+// handleWebhookPath takes every webhook route (webhook.go says which),
+// and refuses every other path with a hint, journaling each request either way.
 func (s *Server) handleWebhookPath(w http.ResponseWriter, r *http.Request) *incidents.Request {
 	ctx := r.Context()
 	req := &incidents.Request{
@@ -197,86 +201,147 @@ func (s *Server) handleWebhookPath(w http.ResponseWriter, r *http.Request) *inci
 		Method:  r.Method,
 		Headers: redactHeaders(r.Header),
 	}
-	token, rest, isPush := splitWebhookPath(r.URL.EscapedPath())
+	rt := routeOf(r)
+	shape := rt.refusalShape()
+	body, truncated, readErr := readBody(w, r, s.opts.BodyLimit)
+	if rt.dialect == incidents.KindPagerDuty && rt.token == "" && !truncated {
+		rt.token = routingKey(body)
+	}
 	var integ *incidents.Integration
-	if token != "" {
+	if rt.token != "" {
 		var err error
-		integ, err = s.svc.IntegrationByToken(ctx, token)
+		integ, err = s.svc.IntegrationByToken(ctx, rt.token)
 		if err != nil {
-			s.finish(w, req, r, s.storageRefusal(err))
+			s.finish(w, req, r, s.storageRefusal(err), shape)
 			return req
 		}
-		if integ == nil && s.opts.AcceptAnyToken && isPush && plausibleToken(token) {
-			if integ, err = s.svc.AdoptToken(ctx, token); err != nil {
-				s.finish(w, req, r, s.storageRefusal(err))
+		if integ == nil && s.opts.AcceptAnyToken && rt.inPath && rt.known && plausibleToken(rt.token) {
+			if integ, err = s.svc.AdoptToken(ctx, rt.token); err != nil {
+				s.finish(w, req, r, s.storageRefusal(err), shape)
 				return req
 			}
 		}
+		// The token never reaches the journal or a timeline, wherever the
+		// sender put it (PagerDuty's routing_key is in the body).
+		body = redactToken(body, rt.token)
 	}
-	req.Path = journalPath(integ, rest, r.URL.RawQuery)
+	req.Path = rt.journalPath(integ, r.URL.RawQuery)
 	if integ != nil {
 		req.Integration = integ.Name
 	}
-	body, truncated, readErr := readBody(w, r, s.opts.BodyLimit)
 	req.Body, req.Truncated = string(body), truncated
 
 	switch {
-	case token == "" || !isPush:
+	case !rt.known:
 		hint := "a webhook URL looks like " + s.opts.BaseURL + "/<token>/push-events"
-		if token != "" && rest == "" {
+		if rt.token != "" && rt.rest == "" {
 			hint = "this URL lacks /push-events at its end; " + hint
 		}
-		s.finish(w, req, r, refuse(404, "%s (klaxon integrations lists them)", hint))
+		s.finish(w, req, r, refuse(404, "%s (klaxon integrations lists them)", hint), shape)
+	case integ == nil && rt.token == "":
+		s.finish(w, req, r, refuse(401, "%s", rt.missingToken()), shape)
 	case integ == nil:
-		s.finish(w, req, r, refuse(404, "no integration has this token; copy the webhook URL again from `klaxon integrations` or the console header"))
+		s.finish(w, req, r, refuse(404, "no integration has this token; copy the webhook URL again from `klaxon integrations` or the console header"), shape)
 	case r.Method != http.MethodPost:
 		w.Header().Set("Allow", "POST")
-		s.finish(w, req, r, refuse(405, "%s is not accepted here; send the event with POST", r.Method))
+		s.finish(w, req, r, refuse(405, "%s is not accepted here; send the event with POST", r.Method), shape)
 	case truncated:
-		s.finish(w, req, r, refuse(413, "the body is over %d bytes; send less (details are for a summary, not a log file)", s.opts.BodyLimit))
+		s.finish(w, req, r, refuse(413, "the body is over %d bytes; send less (details are for a summary, not a log file)", s.opts.BodyLimit), shape)
 	case readErr != nil:
-		s.finish(w, req, r, refuse(400, "the body could not be read: %v", readErr))
+		s.finish(w, req, r, refuse(400, "the body could not be read: %v", readErr), shape)
 	default:
+		if s.chaos(ctx, w, req, r, integ, shape) {
+			return req
+		}
 		if ok, wait := s.limiter.allow(integ.ID); !ok {
 			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-			s.finish(w, req, r, refuse(429, "integration %q is over its rate limit of %g events a second; send again in %s", integ.Name, s.opts.RateLimit, wait.Round(time.Millisecond)))
+			s.finish(w, req, r, refuse(429, "integration %q is over its rate limit of %g events a second; send again in %s", integ.Name, s.opts.RateLimit, wait.Round(time.Millisecond)), shape)
 			return req
 		}
-		ev, err := parseEvent(integ.Kind, r.Header.Get("Content-Type"), body)
+		kind := rt.dialect
+		if kind == "" {
+			kind = integ.Kind
+		}
+		req.Kind = kind
+		evs, warns, answer, err := rt.read(kind, r.Header.Get("Content-Type"), body, req.At)
 		if err != nil {
-			s.finish(w, req, r, err)
+			s.finish(w, req, r, err, shape)
 			return req
 		}
-		_, err = s.svc.Ingest(ctx, integ, ev, req)
-		if err != nil {
-			s.finish(w, req, r, s.storageRefusal(err))
+		req.Warnings = warns
+		if _, err = s.svc.IngestAll(ctx, integ, evs, req, answer); err != nil {
+			s.finish(w, req, r, s.storageRefusal(err), shape)
 			return req
 		}
-		writeRaw(w, 200, req.Response)
+		writeRaw(w, req.Status, req.Response)
 	}
 	return req
 }
 
+// chaos carries out the integration's chaos setting (incidents.Chaos): for
+// its share of requests it waits, and answers its status without storing
+// the event. It reports whether it answered.
+func (s *Server) chaos(ctx context.Context, w http.ResponseWriter, req *incidents.Request, r *http.Request, integ *incidents.Integration, shape refusalShape) bool {
+	c := integ.Chaos
+	if !c.On() || rand.Float64() >= c.Share {
+		return false
+	}
+	if c.Delay > 0 {
+		t := time.NewTimer(c.Delay)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+		}
+	}
+	if c.Status == 0 {
+		return false
+	}
+	if c.Status == 429 || c.Status == 503 {
+		w.Header().Set("Retry-After", "1")
+	}
+	msg := fmt.Sprintf("chaos: integration %q answers %d to %.0f%% of its requests, without storing them (klaxon integrations set %s --chaos off)", integ.Name, c.Status, c.Share*100, integ.Name)
+	s.answerRefusal(w, req, r, c.Status, incidents.Chaosed, msg, shape)
+	return true
+}
+
 // finish answers a refusal and journals it.
-func (s *Server) finish(w http.ResponseWriter, req *incidents.Request, r *http.Request, err error) {
+func (s *Server) finish(w http.ResponseWriter, req *incidents.Request, r *http.Request, err error, shape refusalShape) {
 	var ref *refusal
 	if !errors.As(err, &ref) {
 		ref = refuse(500, "%s", err.Error())
 	}
-	if req.Path == "" {
-		req.Path = journalPath(nil, "", r.URL.RawQuery)
-	}
-	answer, _ := marshal(errorAnswer{Error: ref.msg})
-	req.Status, req.Outcome, req.Error, req.Response = ref.status, incidents.OutcomeError, ref.msg, answer
 	if ref.status == 503 {
 		w.Header().Set("Retry-After", "5")
 	}
+	s.answerRefusal(w, req, r, ref.status, incidents.OutcomeError, ref.msg, shape)
+}
+
+// answerRefusal journals a request that stored no event, then answers it.
+func (s *Server) answerRefusal(w http.ResponseWriter, req *incidents.Request, r *http.Request, status int, outcome incidents.Outcome, msg string, shape refusalShape) {
+	if req.Path == "" {
+		req.Path = journalPath(nil, "", r.URL.RawQuery)
+	}
+	if shape == nil {
+		shape = klaxonRefusal
+	}
+	answer := shape(status, msg)
+	req.Status, req.Outcome, req.Error, req.Response = status, outcome, msg, answer
 	// Journal before answering, so what was refused is visible by the time the
 	// sender hears of it. A journal that cannot be written is logged instead.
 	if jerr := s.svc.Journal(context.WithoutCancel(r.Context()), req); jerr != nil {
-		s.log.Error("journal a refused request", "status", ref.status, "path", req.Path, "error", jerr)
+		s.log.Error("journal a refused request", "status", status, "path", req.Path, "error", jerr)
 	}
-	writeRaw(w, ref.status, answer)
+	writeRaw(w, status, answer)
+}
+
+// refusalShape writes a refusal's body in a sender's dialect.
+type refusalShape func(status int, msg string) []byte
+
+// klaxonRefusal is SPEC §2's {"ok":false,"error":"…"}.
+func klaxonRefusal(_ int, msg string) []byte {
+	b, _ := marshal(errorAnswer{Error: msg})
+	return b
 }
 
 // storageRefusal maps a domain error onto an HTTP refusal, in one place.
@@ -310,17 +375,6 @@ func statusFor(err error) int {
 		return 503
 	}
 	return 500
-}
-
-// splitWebhookPath splits an escaped path into its first segment (the token)
-// and the rest; isPush is true for exactly /<token>/push-events.
-func splitWebhookPath(escaped string) (token, rest string, isPush bool) {
-	p := strings.TrimPrefix(escaped, "/")
-	token, rest, _ = strings.Cut(p, "/")
-	if t, err := url.PathUnescape(token); err == nil {
-		token = t
-	}
-	return token, rest, rest == "push-events"
 }
 
 // plausibleToken is what --accept-any-token will adopt: URL-safe and short.

@@ -102,7 +102,7 @@ func (db *DB) Ingest(ctx context.Context, integ *incidents.Integration, ev incid
 // request (the journal's columns) is, so the single writer only reads the
 // open incidents and writes.
 func (db *DB) IngestAll(ctx context.Context, integ *incidents.Integration, evs []incidents.Event, req *incidents.Request, answer incidents.Answer) ([]incidents.IngestResult, error) {
-	var warnings []string
+	warnings := append([]string(nil), req.Warnings...) // the request's own
 	for _, ev := range evs {
 		warnings = append(warnings, ev.Warnings...)
 	}
@@ -124,6 +124,9 @@ func (db *DB) IngestAll(ctx context.Context, integ *incidents.Integration, evs [
 			}
 		}
 		req.Outcome, req.Warnings = incidents.Summary(results), warnings
+		if len(req.Warnings) == 0 {
+			req.Warnings = nil
+		}
 		if len(evs) > 1 || req.Kind == incidents.KindAlertmanager || req.Kind == incidents.KindGrafana {
 			req.Alerts = incidents.Outcomes(evs, results)
 		}
