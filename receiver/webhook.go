@@ -116,13 +116,21 @@ func journalSegment(seg string) string {
 	return seg
 }
 
-// routingKey is a PagerDuty event's routing_key, "" when it has none.
+// routingKey is a PagerDuty event's routing_key, "" when it has none. A
+// body that is not JSON is looked at as form fields too, so that the key is
+// found (and redacted from the journal) before the body is refused.
 func routingKey(body []byte) string {
 	var ev struct {
-		RoutingKey string `json:"routing_key"`
+		RoutingKey any `json:"routing_key"`
 	}
-	_ = json.Unmarshal(body, &ev)
-	return strings.TrimSpace(ev.RoutingKey)
+	if json.Unmarshal(body, &ev) == nil {
+		s, _ := ev.RoutingKey.(string)
+		return strings.TrimSpace(s)
+	}
+	if q, err := url.ParseQuery(string(body)); err == nil {
+		return strings.TrimSpace(q.Get("routing_key"))
+	}
+	return ""
 }
 
 // redactToken replaces every occurrence of token in body.
