@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"klaxon/incidents"
+	"klaxon/senders"
 )
 
 func (s *Server) apiRoutes() http.Handler {
@@ -229,12 +230,16 @@ func (s *Server) listRequests(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, 200, map[string]any{"requests": page.Items, "next_cursor": page.NextCursor})
 }
 
-// integrationJSON is an integration as the API shows it, with its URL.
+// integrationJSON is an integration as the API shows it, with its URL, what
+// its incidents are keyed by, its chaos setting and the block that sets its
+// sender up.
 func (s *Server) integrationJSON(in *incidents.Integration) map[string]any {
 	return map[string]any{
 		"id": in.ID, "name": in.Name, "service": in.Service, "escalation": in.Escalation, "kind": in.Kind,
 		"token": in.Token, "url": WebhookURL(s.opts.BaseURL, in.Token), "created_at": incidents.FormatTime(in.CreatedAt),
 		"ack_timeout_seconds": int64(in.AckTimeout.Seconds()), "resolve_after_seconds": int64(in.ResolveAfter.Seconds()),
+		"chaos": in.Chaos.String(), "dedup_key": in.Kind.KeyName(),
+		"setup": senders.Setup(senders.Target{Base: s.opts.BaseURL, Token: in.Token, Kind: in.Kind, Name: in.Name}),
 	}
 }
 
@@ -296,12 +301,25 @@ func (s *Server) createIntegration(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, 201, map[string]any{"integration": s.integrationJSON(in)})
 }
 
-// patchIntegration changes an integration's timers.
+// patchIntegration changes an integration's timers and chaos setting; the
+// fields that are absent keep their values.
 func (s *Server) patchIntegration(w http.ResponseWriter, r *http.Request) {
-	var body timerFields
-	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&body); err != nil || (body.AckTimeout == nil && body.ResolveAfter == nil) {
-		writeError(w, 400, `name ack_timeout_seconds, resolve_after_seconds or both, e.g. {"ack_timeout_seconds":1800} (0 turns one off)`)
+	var body struct {
+		timerFields
+		Chaos *string `json:"chaos"`
+	}
+	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&body); err != nil || (body.AckTimeout == nil && body.ResolveAfter == nil && body.Chaos == nil) {
+		writeError(w, 400, `name ack_timeout_seconds, resolve_after_seconds, chaos or several, e.g. {"ack_timeout_seconds":1800} (0 turns one off) or {"chaos":"status=503,share=0.3"} ("off" turns it off)`)
 		return
+	}
+	// A bad chaos value changes nothing, the timers included.
+	var chaos incidents.Chaos
+	if body.Chaos != nil {
+		var err error
+		if chaos, err = incidents.ParseChaos(*body.Chaos); err != nil {
+			writeError(w, 400, incidents.ErrorMessage(err))
+			return
+		}
 	}
 	in, err := s.svc.IntegrationNamed(r.Context(), r.PathValue("name"))
 	if err != nil {
@@ -312,13 +330,22 @@ func (s *Server) patchIntegration(w http.ResponseWriter, r *http.Request) {
 		writeError(w, 404, fmt.Sprintf("there is no integration named %q", r.PathValue("name")))
 		return
 	}
-	t := incidents.Timers{AckTimeout: in.AckTimeout, ResolveAfter: in.ResolveAfter}
-	body.apply(&t)
-	if err := s.svc.SetTimers(r.Context(), in.Name, t); err != nil {
-		s.apiError(w, err)
-		return
+	if body.AckTimeout != nil || body.ResolveAfter != nil {
+		t := incidents.Timers{AckTimeout: in.AckTimeout, ResolveAfter: in.ResolveAfter}
+		body.apply(&t)
+		if err := s.svc.SetTimers(r.Context(), in.Name, t); err != nil {
+			s.apiError(w, err)
+			return
+		}
+		in.AckTimeout, in.ResolveAfter = t.AckTimeout, t.ResolveAfter
 	}
-	in.AckTimeout, in.ResolveAfter = t.AckTimeout, t.ResolveAfter
+	if body.Chaos != nil {
+		if err := s.svc.SetChaos(r.Context(), in.Name, chaos); err != nil {
+			s.apiError(w, err)
+			return
+		}
+		in.Chaos = chaos
+	}
 	writeJSON(w, 200, map[string]any{"integration": s.integrationJSON(in)})
 }
 

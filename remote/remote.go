@@ -307,26 +307,37 @@ func (c *Client) Act(ctx context.Context, id int64, a incidents.PersonAction) (*
 	return &in, nil
 }
 
-// Integration is an integration as the API shows it, with its webhook URL.
+// Integration is an integration as the API shows it: with its webhook URL,
+// the payload field its incidents are keyed by, and the configuration block
+// for its sender (senders.Setup). Its Chaos is read from the API's "chaos".
 type Integration struct {
 	incidents.Integration
-	URL string `json:"url"`
+	URL      string `json:"url"`
+	DedupKey string `json:"dedup_key"`
+	Setup    string `json:"setup"`
 }
 
-// UnmarshalJSON reads the API's integration, timers in seconds.
+// UnmarshalJSON reads the API's integration, timers in seconds and chaos in
+// the form incidents.ParseChaos reads.
 func (in *Integration) UnmarshalJSON(b []byte) error {
 	var w struct {
 		incidents.Integration
 		URL          string `json:"url"`
+		DedupKey     string `json:"dedup_key"`
+		Setup        string `json:"setup"`
 		AckTimeout   int64  `json:"ack_timeout_seconds"`
 		ResolveAfter int64  `json:"resolve_after_seconds"`
+		Chaos        string `json:"chaos"`
 	}
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	*in = Integration{Integration: w.Integration, URL: w.URL}
+	*in = Integration{Integration: w.Integration, URL: w.URL, DedupKey: w.DedupKey, Setup: w.Setup}
 	in.AckTimeout = time.Duration(w.AckTimeout) * time.Second
 	in.ResolveAfter = time.Duration(w.ResolveAfter) * time.Second
+	// A chaos this client cannot read (a newer klaxon's) must not make the
+	// whole list unreadable; it reads as off, as storage reads its own.
+	in.Chaos, _ = incidents.ParseChaos(w.Chaos)
 	return nil
 }
 
@@ -336,12 +347,19 @@ func (in Integration) MarshalJSON() ([]byte, error) {
 		"id": in.ID, "name": in.Name, "service": in.Service, "escalation": in.Escalation, "kind": in.Kind,
 		"token": in.Token, "url": in.URL, "created_at": incidents.FormatTime(in.CreatedAt),
 		"ack_timeout_seconds": int64(in.AckTimeout.Seconds()), "resolve_after_seconds": int64(in.ResolveAfter.Seconds()),
+		"chaos": in.Chaos.String(), "dedup_key": in.DedupKey, "setup": in.Setup,
 	})
 }
 
 // SetTimers changes an integration's acknowledge timeout and resolve timer.
 func (c *Client) SetTimers(ctx context.Context, name string, t incidents.Timers) error {
 	body := map[string]int64{"ack_timeout_seconds": int64(t.AckTimeout.Seconds()), "resolve_after_seconds": int64(t.ResolveAfter.Seconds())}
+	return c.do(ctx, "PATCH", "/api/v1/integrations/"+url.PathEscape(name), body, nil)
+}
+
+// SetChaos changes an integration's chaos setting (the zero Chaos turns it off).
+func (c *Client) SetChaos(ctx context.Context, name string, ch incidents.Chaos) error {
+	body := map[string]string{"chaos": ch.String()}
 	return c.do(ctx, "PATCH", "/api/v1/integrations/"+url.PathEscape(name), body, nil)
 }
 

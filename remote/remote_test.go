@@ -2,6 +2,7 @@ package remote
 
 import (
 	"context"
+	"encoding/json"
 	"net"
 	"net/http"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"klaxon/incidents"
 	"klaxon/internal/testkit"
 	"klaxon/receiver"
+	"klaxon/senders"
 	"klaxon/tui"
 )
 
@@ -130,6 +132,46 @@ func TestClientReadsAndActs(t *testing.T) {
 	}
 	if _, err := New("http://"+s.addr, "wrong").ListIncidents(ctx, incidents.Filter{}); err == nil || !strings.Contains(err.Error(), "refused the API token") {
 		t.Fatalf("wrong token: %v", err)
+	}
+}
+
+// Integrations carry their chaos, dedup key and setup block; SetChaos
+// changes chaos and leaves the timers.
+func TestIntegrationsChaosAndSetup(t *testing.T) {
+	svc, integ := newService(t)
+	s := startServer(t, svc, "127.0.0.1:0")
+	c := New("http://"+s.addr, "tok")
+	ctx := context.Background()
+	if err := c.SetTimers(ctx, integ.Name, incidents.Timers{AckTimeout: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	chaos := incidents.Chaos{Status: 503, Share: 0.3, Delay: 2 * time.Second}
+	if err := c.SetChaos(ctx, integ.Name, chaos); err != nil {
+		t.Fatal(err)
+	}
+	list, err := c.Integrations(ctx)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("integrations: %+v %v", list, err)
+	}
+	in := list[0]
+	setup := senders.Setup(senders.Target{Base: "http://" + s.addr, Token: integ.Token, Kind: incidents.KindWebhook, Name: integ.Name})
+	if in.Chaos != chaos || in.AckTimeout != time.Hour || in.DedupKey != "title" || in.Setup != setup {
+		t.Fatalf("integration: %+v", in)
+	}
+	// What the client writes (klaxon integrations --json) reads back the same.
+	b, err := json.Marshal(in)
+	var back Integration
+	if err != nil || json.Unmarshal(b, &back) != nil || back.Chaos != chaos || back.Setup != setup || back.DedupKey != "title" || !strings.Contains(string(b), `"chaos":"status=503,share=0.3,delay=2s"`) {
+		t.Fatalf("round trip: %s %+v %v", b, back, err)
+	}
+	if err := c.SetChaos(ctx, integ.Name, incidents.Chaos{}); err != nil {
+		t.Fatal(err)
+	}
+	if list, _ = c.Integrations(ctx); list[0].Chaos.On() {
+		t.Fatalf("chaos still on: %+v", list[0].Chaos)
+	}
+	if err := c.SetChaos(ctx, "nope", chaos); incidents.ErrorCode(err) != incidents.ENOTFOUND {
+		t.Fatalf("SetChaos of an unknown integration: %v", err)
 	}
 }
 
