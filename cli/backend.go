@@ -7,6 +7,7 @@ import (
 	"klaxon/incidents"
 	"klaxon/receiver"
 	"klaxon/remote"
+	"klaxon/senders"
 )
 
 // backend is what the commands need from a klaxon: the running one over its
@@ -20,6 +21,7 @@ type backend interface {
 	Integrations(ctx context.Context) ([]remote.Integration, error)
 	CreateIntegration(ctx context.Context, name, service, escalation string, kind incidents.Kind) (*remote.Integration, error)
 	SetTimers(ctx context.Context, name string, t incidents.Timers) error
+	SetChaos(ctx context.Context, name string, c incidents.Chaos) error
 }
 
 // serviceBackend is the data directory opened directly, with webhook URLs
@@ -33,7 +35,7 @@ func (s serviceBackend) Integrations(ctx context.Context) ([]remote.Integration,
 	all, err := s.Service.Integrations(ctx)
 	out := make([]remote.Integration, 0, len(all))
 	for _, in := range all {
-		out = append(out, remote.Integration{Integration: *in, URL: receiver.WebhookURL(s.base, in.Token)})
+		out = append(out, asShown(in, s.base))
 	}
 	return out, err
 }
@@ -43,7 +45,31 @@ func (s serviceBackend) CreateIntegration(ctx context.Context, name, service, es
 	if err != nil {
 		return nil, err
 	}
-	return &remote.Integration{Integration: *in, URL: receiver.WebhookURL(s.base, in.Token)}, nil
+	shown := asShown(in, s.base)
+	return &shown, nil
+}
+
+// asShown is in as the API shows it, for a klaxon reached at base: the
+// local backend's integrations read the same as a running klaxon's.
+func asShown(in *incidents.Integration, base string) remote.Integration {
+	return remote.Integration{
+		Integration: *in, URL: receiver.WebhookURL(base, in.Token), DedupKey: in.Kind.KeyName(),
+		Setup: senders.Setup(senders.Target{Base: base, Token: in.Token, Kind: in.Kind, Name: in.Name}),
+	}
+}
+
+// withSetup fills what a klaxon too old to say them leaves out of in: its
+// dedup key and the setup block, made from its webhook URL.
+func withSetup(in remote.Integration) remote.Integration {
+	if in.DedupKey == "" {
+		in.DedupKey = in.Kind.KeyName()
+	}
+	if in.Setup == "" {
+		if base, token, err := senders.ParseWebhookURL(in.URL); err == nil {
+			in.Setup = senders.Setup(senders.Target{Base: base, Token: token, Kind: in.Kind, Name: in.Name})
+		}
+	}
+	return in
 }
 
 // withBackend runs fn against the klaxon at --listen, or against the data

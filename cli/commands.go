@@ -16,6 +16,7 @@ import (
 
 	"klaxon/incidents"
 	"klaxon/remote"
+	"klaxon/senders"
 	"klaxon/storage"
 	"klaxon/termtext"
 )
@@ -36,13 +37,16 @@ usage:
   klaxon serve [flags]                the receiver alone (for a service manager; logs to stderr)
   klaxon attach [URL]                 the console, attached to a klaxon running elsewhere
   klaxon integrations [list]          list integrations and their webhook URLs
-  klaxon integrations add NAME [--service S] [--escalation E] [--kind webhook|healthchecks]
+  klaxon integrations add NAME [--service S] [--escalation E] [--kind K]
                              [--ack-timeout 30m] [--resolve-after 4h]
-  klaxon integrations set NAME [--ack-timeout D] [--resolve-after D]
+                             K: ` + kindNames + `
+  klaxon integrations show NAME       one integration and the setup block for its sender
+  klaxon integrations set NAME [--ack-timeout D] [--resolve-after D] [--chaos status=503,share=0.3|off]
   klaxon incidents [--status S] [--severity V] [--q TEXT] [--format table|json|ndjson|csv]
   klaxon export [--since 24h] [--until TIME] [--format json|ndjson|csv]   incidents with timelines
   klaxon ack ID | klaxon resolve ID
   klaxon send URL --title T [--severity sev1] [--priority p2] [--body B] [--resolve]
+  klaxon send --kind K URL [--title T] [--severity sev1] [--body B] [--resolve|--ack]   as sender K would
   klaxon replay REQUEST_ID [--to URL]  send a journaled request again
   klaxon bench [--connections 64] [--duration 10s] [--runs 3]   load-test the receiver against a no-op handler
 
@@ -184,20 +188,50 @@ func CurlLine(url string) string {
 	return `curl -d '{"title":"test page","severity":"sev2"}' ` + url
 }
 
+// kindNames are the integration kinds (incidents.Kinds), for usage lines.
+const kindNames = "webhook|healthchecks|alertmanager|grafana|pagerduty|opsgenie"
+
+// kindAbout says which sender each kind reads, for --kind's help.
+var kindAbout = map[incidents.Kind]string{
+	incidents.KindWebhook:      "Spike.sh's generic webhook (curl, scripts)",
+	incidents.KindHealthchecks: "healthchecks.io's Spike.sh integration",
+	incidents.KindAlertmanager: "Prometheus Alertmanager's webhook_configs",
+	incidents.KindGrafana:      "a Grafana alerting webhook contact point",
+	incidents.KindPagerDuty:    "PagerDuty Events API v2 (Alertmanager's pagerduty_configs, any PagerDuty sender)",
+	incidents.KindOpsgenie:     "Opsgenie's Alert API (Alertmanager's opsgenie_configs, any Opsgenie sender)",
+}
+
+// kindHelp lists every kind with its sender.
+func kindHelp(intro string) string {
+	var b strings.Builder
+	b.WriteString(intro)
+	for _, k := range incidents.Kinds {
+		fmt.Fprintf(&b, "\n  %-13s %s", k, kindAbout[k])
+	}
+	return b.String()
+}
+
+const integrationsUsage = "klaxon integrations [list] [--json] | add NAME [--kind K] [flags] | show NAME | set NAME [flags]"
+
 func runIntegrations(ctx context.Context, args []string, e Env) error {
-	if len(args) > 0 && args[0] == "add" {
-		return runIntegrationsAdd(ctx, args[1:], e)
-	}
-	if len(args) > 0 && args[0] == "set" {
-		return runIntegrationsSet(ctx, args[1:], e)
-	}
-	if len(args) > 0 && args[0] == "list" {
-		args = args[1:]
+	if len(args) > 0 {
+		switch args[0] {
+		case "add":
+			return runIntegrationsAdd(ctx, args[1:], e)
+		case "show":
+			return runIntegrationsShow(ctx, args[1:], e)
+		case "set":
+			return runIntegrationsSet(ctx, args[1:], e)
+		case "list":
+			args = args[1:]
+		}
 	}
 	var c Config
 	var asJSON bool
-	fs := newFlagSet("klaxon integrations", "klaxon integrations [list] [--json] | klaxon integrations add NAME [flags]",
-		"Lists integrations with their webhook URLs (the URL holds the token: share it only with the sender).", e.Stderr)
+	fs := newFlagSet("klaxon integrations", integrationsUsage,
+		"Lists integrations with their webhook URLs (the URL holds the token: share it only with the sender).\n"+
+			"add makes one, show prints one with the setup block for its sender, set changes its timers and chaos;\n"+
+			"each takes --help.", e.Stderr)
 	commonFlags(fs, &c)
 	fs.BoolVar(&asJSON, "json", false, "print JSON")
 	pos, err := parse(fs, args)
@@ -205,7 +239,7 @@ func runIntegrations(ctx context.Context, args []string, e Env) error {
 		return err
 	}
 	if len(pos) > 0 {
-		return usageError(fs, "unknown integrations command %q (use list or add)", pos[0])
+		return usageError(fs, "unknown integrations command %q (use list, add, show or set)", pos[0])
 	}
 	var list []remote.Integration
 	err = withBackend(ctx, c, func(b backend) (err error) {
@@ -233,12 +267,12 @@ func runIntegrations(ctx context.Context, args []string, e Env) error {
 func runIntegrationsAdd(ctx context.Context, args []string, e Env) error {
 	var c Config
 	var service, escalation, kind string
-	fs := newFlagSet("klaxon integrations add", "klaxon integrations add NAME [--service S] [--escalation E] [--kind webhook|healthchecks]",
-		"Creates an integration with a new random token and prints its webhook URL.", e.Stderr)
+	fs := newFlagSet("klaxon integrations add", "klaxon integrations add NAME [--service S] [--escalation E] [--kind "+kindNames+"]",
+		"Creates an integration with a new random token and prints its webhook URL and the setup block for its sender\n(what to paste into alertmanager.yml, a Grafana contact point, …).", e.Stderr)
 	commonFlags(fs, &c)
 	fs.StringVar(&service, "service", "", "the service its incidents are filed under (default: NAME)")
 	fs.StringVar(&escalation, "escalation", "", "the escalation policy name")
-	fs.StringVar(&kind, "kind", "webhook", "how payloads are read: webhook (Spike's generic webhook) or healthchecks (healthchecks.io)")
+	fs.StringVar(&kind, "kind", "webhook", kindHelp("read the payloads of sender `K`, one of:"))
 	var timers incidents.Timers
 	timerFlags(fs, &timers)
 	pos, err := parse(fs, args)
@@ -262,8 +296,65 @@ func runIntegrationsAdd(ctx context.Context, args []string, e Env) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.Stdout, "integration %s (%s): %s\n", termtext.Line(in.Name), in.Kind, in.URL)
+	shown := withSetup(*in)
+	fmt.Fprintf(e.Stdout, "integration %s (%s): %s\n", termtext.Line(in.Name), in.Kind, termtext.Line(in.URL))
+	fmt.Fprintf(e.Stdout, "\n%s", termtext.Block(shown.Setup))
 	return nil
+}
+
+// runIntegrationsShow prints one integration and the setup block for its
+// sender again.
+func runIntegrationsShow(ctx context.Context, args []string, e Env) error {
+	var c Config
+	fs := newFlagSet("klaxon integrations show", "klaxon integrations show NAME",
+		"Prints an integration: its kind, service, dedup key, timers, chaos and webhook URL, and the setup block for its sender.\nThe URL and the block hold the token: share them only with the sender.", e.Stderr)
+	commonFlags(fs, &c)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError(fs, "integrations show takes one NAME")
+	}
+	var in remote.Integration
+	err = withBackend(ctx, c, func(b backend) error {
+		found, err := integrationNamed(ctx, b, pos[0])
+		in = found
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	in = withSetup(in)
+	tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "integration\t%s\n", termtext.Line(in.Name))
+	fmt.Fprintf(tw, "kind\t%s\n", in.Kind)
+	fmt.Fprintf(tw, "service\t%s\n", termtext.Line(orDash(in.Service)))
+	fmt.Fprintf(tw, "escalation\t%s\n", termtext.Line(orDash(in.Escalation)))
+	fmt.Fprintf(tw, "dedup key\t%s\n", in.DedupKey)
+	fmt.Fprintf(tw, "ack timeout\t%s\n", durationOrDash(in.AckTimeout))
+	fmt.Fprintf(tw, "resolve after\t%s\n", durationOrDash(in.ResolveAfter))
+	fmt.Fprintf(tw, "chaos\t%s\n", in.Chaos.Describe())
+	fmt.Fprintf(tw, "webhook URL\t%s\n", termtext.Line(in.URL))
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.Stdout, "\n%s", termtext.Block(in.Setup))
+	return nil
+}
+
+// integrationNamed finds the integration called name, or says how to list them.
+func integrationNamed(ctx context.Context, b backend, name string) (remote.Integration, error) {
+	list, err := b.Integrations(ctx)
+	if err != nil {
+		return remote.Integration{}, err
+	}
+	for _, in := range list {
+		if in.Name == name {
+			return in, nil
+		}
+	}
+	return remote.Integration{}, fmt.Errorf("there is no integration named %q (klaxon integrations lists them)", termtext.Line(name))
 }
 
 func timerFlags(fs *flag.FlagSet, t *incidents.Timers) {
@@ -278,14 +369,19 @@ func durationOrDash(d time.Duration) string {
 	return d.String()
 }
 
-// runIntegrationsSet changes an integration's timers.
+// runIntegrationsSet changes an integration's timers and chaos setting.
 func runIntegrationsSet(ctx context.Context, args []string, e Env) error {
 	var c Config
-	fs := newFlagSet("klaxon integrations set", "klaxon integrations set NAME [--ack-timeout 30m] [--resolve-after 4h]",
-		"Changes an integration's acknowledge timeout and resolve timer (0 turns one off; an unnamed flag keeps its value).", e.Stderr)
+	fs := newFlagSet("klaxon integrations set", "klaxon integrations set NAME [--ack-timeout 30m] [--resolve-after 4h] [--chaos status=503,share=0.3,delay=2s|off]",
+		"Changes an integration's acknowledge timeout, resolve timer and chaos setting (0 turns a timer off, --chaos off\nturns chaos off; an unnamed flag keeps its value).", e.Stderr)
 	commonFlags(fs, &c)
 	var timers incidents.Timers
 	timerFlags(fs, &timers)
+	var chaos incidents.Chaos
+	fs.Func("chaos", "answer a share of its requests with an error status, or late, without storing them, to see how\nits sender retries: `status=503,share=0.3,delay=2s` (any of them; share defaults to 1); off turns it off", func(v string) (err error) {
+		chaos, err = incidents.ParseChaos(v)
+		return err
+	})
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -295,18 +391,16 @@ func runIntegrationsSet(ctx context.Context, args []string, e Env) error {
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	if !given["ack-timeout"] && !given["resolve-after"] {
-		return usageError(fs, "name --ack-timeout, --resolve-after or both")
+	setTimers := given["ack-timeout"] || given["resolve-after"]
+	if !setTimers && !given["chaos"] {
+		return usageError(fs, "name --ack-timeout, --resolve-after, --chaos or several")
 	}
 	return withBackend(ctx, c, func(b backend) error {
-		list, err := b.Integrations(ctx)
+		in, err := integrationNamed(ctx, b, pos[0])
 		if err != nil {
 			return err
 		}
-		for _, in := range list {
-			if in.Name != pos[0] {
-				continue
-			}
+		if setTimers {
 			t := incidents.Timers{AckTimeout: in.AckTimeout, ResolveAfter: in.ResolveAfter}
 			if given["ack-timeout"] {
 				t.AckTimeout = timers.AckTimeout
@@ -318,9 +412,14 @@ func runIntegrationsSet(ctx context.Context, args []string, e Env) error {
 				return err
 			}
 			fmt.Fprintf(e.Stdout, "integration %s: ack timeout %s, resolve after %s\n", termtext.Line(in.Name), durationOrDash(t.AckTimeout), durationOrDash(t.ResolveAfter))
-			return nil
 		}
-		return fmt.Errorf("there is no integration named %q (klaxon integrations lists them)", termtext.Line(pos[0]))
+		if given["chaos"] {
+			if err := b.SetChaos(ctx, in.Name, chaos); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.Stdout, "integration %s: chaos %s\n", termtext.Line(in.Name), chaos.Describe())
+		}
+		return nil
 	})
 }
 
@@ -400,15 +499,19 @@ func runAct(ctx context.Context, name, action string, args []string, e Env) erro
 }
 
 func runSend(ctx context.Context, args []string, e Env) error {
-	var title, severity, priority, body string
-	var resolve bool
-	fs := newFlagSet("klaxon send", "klaxon send URL --title T [--severity sev1] [--priority p2] [--body B] [--resolve]",
-		"Sends one event to a webhook URL, as a monitoring tool would, and prints klaxon's answer.", e.Stderr)
-	fs.StringVar(&title, "title", "", "the incident's title (its key)")
-	fs.StringVar(&severity, "severity", "", "sev1, sev2 or sev3")
-	fs.StringVar(&priority, "priority", "", "p1 … p5")
+	var title, severity, priority, body, kind string
+	var resolve, ack bool
+	fs := newFlagSet("klaxon send", "klaxon send [--kind K] URL --title T [--severity sev1] [--priority p2] [--body B] [--resolve|--ack]",
+		"Sends one event to a webhook URL, as a monitoring tool would, and prints klaxon's answer.\n"+
+			"With --kind, it sends what that sender really sends (the payload, route and headers of an Alertmanager\n"+
+			"notification, a PagerDuty event, …) to the klaxon of URL; the same command again is the sender's repeat.", e.Stderr)
+	fs.StringVar(&kind, "kind", "", kindHelp("send as sender `K` would (default webhook), one of:"))
+	fs.StringVar(&title, "title", "", "the incident's title (its key for webhook; with --kind, the alert's name and summary)")
+	fs.StringVar(&severity, "severity", "", "sev1, sev2 or sev3 (with --kind, said in the sender's own words)")
+	fs.StringVar(&priority, "priority", "", "p1 … p5 (webhook only)")
 	fs.StringVar(&body, "body", "", "details: text, or a JSON object")
 	fs.BoolVar(&resolve, "resolve", false, "resolve the open incident with this title")
+	fs.BoolVar(&ack, "ack", false, "acknowledge the open incident with this title (--kind pagerduty or opsgenie)")
 	var c Config
 	fs.StringVar(&c.TLSCert, "tls-cert", env("TLS_CERT", ""), "trust this certificate `FILE` for an https:// URL, besides the system's (KLAXON_TLS_CERT)")
 	pos, err := parse(fs, args)
@@ -418,6 +521,62 @@ func runSend(ctx context.Context, args []string, e Env) error {
 	if len(pos) != 1 {
 		return usageError(fs, "send takes one webhook URL")
 	}
+	if resolve && ack {
+		return usageError(fs, "--resolve and --ack do not go together")
+	}
+	k := incidents.KindWebhook
+	if kind != "" {
+		if k, err = incidents.ParseKind(kind); err != nil {
+			return usageError(fs, "--kind: %v", err)
+		}
+	}
+	var req senders.Request
+	if k == incidents.KindWebhook {
+		if ack {
+			return usageError(fs, "webhook senders cannot acknowledge; --ack needs --kind pagerduty or opsgenie")
+		}
+		req = webhookRequest(pos[0], title, severity, priority, body, resolve)
+	} else {
+		if priority != "" {
+			return usageError(fs, "--priority is for --kind webhook; %s senders say priority through --severity", k)
+		}
+		sev, err := incidents.ParseSeverity(severity)
+		if err != nil {
+			return usageError(fs, "--severity: %v", err)
+		}
+		base, token, err := senders.ParseWebhookURL(pos[0])
+		if err != nil {
+			return err
+		}
+		step := senders.Firing
+		if resolve {
+			step = senders.Resolved
+		} else if ack {
+			step = senders.Acknowledge
+		}
+		req, err = senders.Drill(senders.Target{Base: base, Token: token, Kind: k}, senders.Alert{Title: title, Severity: sev, Details: body}, step)
+		if err != nil {
+			return err
+		}
+	}
+	hc, err := senderFor(c)
+	if err != nil {
+		return err
+	}
+	status, answer, err := sendRequest(ctx, hc, req)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.Stdout, "%d %s\n", status, termtext.Line(answer))
+	if status/100 != 2 {
+		return fmt.Errorf("refused with %d", status)
+	}
+	return nil
+}
+
+// webhookRequest is the Spike webhook event klaxon send has always sent:
+// the title as given, the body as a JSON object when it is one.
+func webhookRequest(url, title, severity, priority, body string, resolve bool) senders.Request {
 	ev := map[string]any{"title": title}
 	if severity != "" {
 		ev["severity"] = severity
@@ -436,17 +595,5 @@ func runSend(ctx context.Context, args []string, e Env) error {
 		ev["status"] = "resolve"
 	}
 	b, _ := json.Marshal(ev)
-	hc, err := senderFor(c)
-	if err != nil {
-		return err
-	}
-	status, answer, err := sendRaw(ctx, hc, "POST", pos[0], "application/json", string(b))
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.Stdout, "%d %s\n", status, termtext.Line(answer))
-	if status/100 != 2 {
-		return fmt.Errorf("refused with %d", status)
-	}
-	return nil
+	return senders.Request{Method: "POST", URL: url, Header: map[string]string{"Content-Type": "application/json"}, Body: b}
 }

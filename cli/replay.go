@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"klaxon/senders"
 	"klaxon/termtext"
 )
 
@@ -100,18 +102,28 @@ func replayFunc(b backend, hc *http.Client) func(ctx context.Context, id int64) 
 
 // sendRaw sends one request with hc as a sender would and returns the answer.
 func sendRaw(ctx context.Context, hc *http.Client, method, url, contentType, body string) (int, string, error) {
-	req, err := http.NewRequestWithContext(ctx, method, url, strings.NewReader(body))
-	if err != nil {
-		return 0, "", fmt.Errorf("%q is not a URL: %v", url, err)
-	}
+	req := senders.Request{Method: method, URL: url, Body: []byte(body)}
 	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
+		req.Header = map[string]string{"Content-Type": contentType}
+	}
+	return sendRequest(ctx, hc, req)
+}
+
+// sendRequest sends r with hc, its headers as given (User-Agent klaxon
+// unless r names one), and returns the answer.
+func sendRequest(ctx context.Context, hc *http.Client, r senders.Request) (int, string, error) {
+	req, err := http.NewRequestWithContext(ctx, r.Method, r.URL, bytes.NewReader(r.Body))
+	if err != nil {
+		return 0, "", fmt.Errorf("%q is not a URL: %v", r.URL, err)
 	}
 	req.Header.Set("User-Agent", "klaxon")
+	for k, v := range r.Header {
+		req.Header.Set(k, v)
+	}
 	resp, err := hc.Do(req)
 	var unknown x509.UnknownAuthorityError
 	if errors.As(err, &unknown) {
-		return 0, "", fmt.Errorf("send: %s serves a certificate this machine does not trust: pass that certificate with --tls-cert FILE (KLAXON_TLS_CERT)", url)
+		return 0, "", fmt.Errorf("send: %s serves a certificate this machine does not trust: pass that certificate with --tls-cert FILE (KLAXON_TLS_CERT)", r.URL)
 	}
 	if err != nil {
 		return 0, "", fmt.Errorf("send: %v", err)

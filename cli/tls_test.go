@@ -128,6 +128,13 @@ func TestCommandsSpeakHTTPSWithTheCertificate(t *testing.T) {
 	if code, _, errOut := run(t, "send", url, "--title", "untrusted"); code == 0 || !strings.Contains(errOut, "--tls-cert") {
 		t.Fatalf("send without the certificate: %d %q", code, errOut)
 	}
+	// A sender's real request (here PagerDuty's, to /v2/enqueue) too.
+	if code, out, errOut := run(t, "send", "--kind", "pagerduty", url, "--title", "paged over tls", "--tls-cert", cert); code != 0 || !strings.HasPrefix(out, "202 ") {
+		t.Fatalf("send --kind pagerduty with the certificate: %d %q %q", code, out, errOut)
+	}
+	if code, _, errOut := run(t, "send", "--kind", "pagerduty", url, "--title", "untrusted"); code == 0 || !strings.Contains(errOut, "--tls-cert") {
+		t.Fatalf("send --kind pagerduty without the certificate: %d %q", code, errOut)
+	}
 	code, out, errOut := run(t, append([]string{"incidents", "--tls-cert", cert}, common...)...)
 	if code != 0 || !strings.Contains(out, "over tls") {
 		t.Fatalf("incidents with the certificate: %d %q %q", code, out, errOut)
