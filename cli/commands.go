@@ -510,7 +510,7 @@ func runSend(ctx context.Context, args []string, e Env) error {
 	fs.StringVar(&severity, "severity", "", "sev1, sev2 or sev3 (with --kind, said in the sender's own words)")
 	fs.StringVar(&priority, "priority", "", "p1 … p5 (webhook only)")
 	fs.StringVar(&body, "body", "", "details: text, or a JSON object")
-	fs.BoolVar(&resolve, "resolve", false, "resolve the open incident with this title")
+	fs.BoolVar(&resolve, "resolve", false, "resolve the open incident with this title (with --kind: the firing's command again plus --resolve;\nan alertmanager or grafana alert is its labels, --severity included)")
 	fs.BoolVar(&ack, "ack", false, "acknowledge the open incident with this title (--kind pagerduty or opsgenie)")
 	var c Config
 	fs.StringVar(&c.TLSCert, "tls-cert", env("TLS_CERT", ""), "trust this certificate `FILE` for an https:// URL, besides the system's (KLAXON_TLS_CERT)")
