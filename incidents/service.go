@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"strings"
 	"sync"
 	"time"
@@ -273,14 +274,41 @@ func NewToken() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// AdoptToken makes an integration for an unknown token, named after it (for
-// --accept-any-token while developing an integration). It returns the
-// existing integration when the token is known.
+// MaxAdopted bounds the integrations --accept-any-token makes: anyone who
+// can reach the port could otherwise make one per request.
+const MaxAdopted = 100
+
+// AdoptedName is the name an adopted token's integration gets: never the
+// token itself (names are shown on /metrics and in logs), but the same for
+// the same token.
+func AdoptedName(token string) string {
+	h := sha256.Sum256([]byte(token))
+	return "adopted-" + hex.EncodeToString(h[:4])
+}
+
+// AdoptToken makes an integration for an unknown token (for
+// --accept-any-token while developing an integration), named by
+// AdoptedName. It returns the existing integration when the token is known,
+// and refuses past MaxAdopted adopted integrations.
 func (s *Service) AdoptToken(ctx context.Context, token string) (*Integration, error) {
 	if integ, err := s.IntegrationByToken(ctx, token); err != nil || integ != nil {
 		return integ, err
 	}
-	integ := &Integration{Name: token, Service: token, Kind: KindWebhook, Token: token, CreatedAt: s.Now()}
+	all, err := s.store.Integrations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	adopted := 0
+	for _, in := range all {
+		if strings.HasPrefix(in.Name, "adopted-") {
+			adopted++
+		}
+	}
+	if adopted >= MaxAdopted {
+		return nil, Errorf(ENOTFOUND, "no integration has this token, and --accept-any-token has adopted %d already (its limit); create one with klaxon integrations add", adopted)
+	}
+	name := AdoptedName(token)
+	integ := &Integration{Name: name, Service: name, Kind: KindWebhook, Token: token, CreatedAt: s.Now()}
 	if err := s.store.CreateIntegration(ctx, integ); err != nil {
 		// Another request may have adopted it first.
 		if err2 := s.loadIntegrations(ctx); err2 == nil {

@@ -85,3 +85,37 @@ func (c *limitConn) Close() error {
 	c.once.Do(c.release)
 	return err
 }
+
+// byteBudget bounds the bytes of bodies in flight.
+type byteBudget struct {
+	mu    sync.Mutex
+	left  int64
+	limit int64
+}
+
+func newByteBudget(limit int64) *byteBudget { return &byteBudget{left: limit, limit: limit} }
+
+// take reserves n bytes, or reports false when they are not there. A body
+// larger than the whole budget is still taken when nothing else is in flight.
+func (b *byteBudget) take(n int64) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if n > b.left && b.left < b.limit {
+		return false
+	}
+	b.left -= n
+	return true
+}
+
+func (b *byteBudget) give(n int64) {
+	b.mu.Lock()
+	b.left += n
+	b.mu.Unlock()
+}
+
+// free is how many bytes are not taken now.
+func (b *byteBudget) free() int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.left
+}

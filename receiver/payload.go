@@ -46,7 +46,45 @@ func decodePayload(contentType string, body []byte) (*payload, error) {
 	if isForm(contentType) && trimmed[0] != '{' {
 		return decodeForm(trimmed)
 	}
+	if d := jsonDepth(trimmed); d > MaxNesting {
+		return nil, refuse(400, "the body nests arrays and objects too deeply (depth %d or more; klaxon takes at most %d, and an alert's details are for a summary)", d, MaxNesting)
+	}
 	return decodeJSON(body)
+}
+
+// MaxNesting is how deeply a body's arrays and objects may nest.
+const MaxNesting = 64
+
+// jsonDepth is how deeply body's arrays and objects nest, counted up to
+// MaxNesting+1 (strings skipped); it does not check the JSON otherwise.
+func jsonDepth(body []byte) int {
+	depth, deepest, inString, escaped := 0, 0, false, false
+	for _, c := range body {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			depth++
+			if depth > deepest {
+				deepest = depth
+				if deepest > MaxNesting {
+					return deepest
+				}
+			}
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return deepest
 }
 
 func isForm(contentType string) bool {

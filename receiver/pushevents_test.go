@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -283,14 +285,24 @@ func TestAcceptAnyToken(t *testing.T) {
 		t.Fatal(a.Raw)
 	}
 	in := h.incident(a.Incident)
-	if in.Integration != "my-dev-token" {
-		t.Fatalf("integration = %q", in.Integration)
+	if in.Integration != incidents.AdoptedName("my-dev-token") || strings.Contains(in.Integration, "my-dev-token") {
+		t.Fatalf("integration = %q: an adopted integration must not be named after its token", in.Integration)
 	}
 	if b := h.do("POST", h.srv.URL+"/my-dev-token/push-events", "", `{"title":"x"}`); b.Action != "suppressed" {
 		t.Fatal(b.Raw)
 	}
 	if b := h.do("POST", h.srv.URL+"/..%2F..%2Fetc/push-events", "", `{"title":"x"}`); b.Status != 404 {
 		t.Fatalf("odd token adopted: %s", b.Raw)
+	}
+	// Adoption is bounded: past MaxAdopted, unknown tokens are 404 again.
+	for i := 1; i < incidents.MaxAdopted; i++ {
+		if b := h.do("POST", h.srv.URL+"/dev-token-"+strconv.Itoa(i)+"/push-events", "", `{"title":"x"}`); b.Status != 200 {
+			t.Fatalf("adoption %d: %s", i, b.Raw)
+		}
+	}
+	b := h.do("POST", h.srv.URL+"/one-too-many/push-events", "", `{"title":"x"}`)
+	if b.Status != 404 || !strings.Contains(b.Error, "adopted") {
+		t.Fatalf("adoption %d: %d %s", incidents.MaxAdopted+1, b.Status, b.Raw)
 	}
 }
 
@@ -428,6 +440,9 @@ func TestHostileBodies(t *testing.T) {
 		has        string
 	}{
 		{"deeply nested", `{"title":"n","body":` + strings.Repeat("[", 20000) + strings.Repeat("]", 20000) + `}`, 400, "depth"},
+		{"65 levels: one past the nesting limit", `{"title":"n","body":` + strings.Repeat("[", 64) + strings.Repeat("]", 64) + `}`, 400, "depth 65"},
+		{"64 levels: at the nesting limit", `{"title":"n64","body":` + strings.Repeat("[", 63) + strings.Repeat("]", 63) + `}`, 200, ""},
+		{"brackets inside strings do not count", `{"title":"` + strings.Repeat("[", 100) + `"}`, 200, ""},
 		{"raw NUL in a string", "{\"title\":\"a\x00b\"}", 400, "line 1"},
 		{"escaped NUL", `{"title":"a\u0000b"}`, 200, ""},
 		{"non-UTF-8", "{\"title\":\"caf\xe9\"}", 200, ""},
@@ -503,6 +518,17 @@ func TestHealthFollowsTheDisk(t *testing.T) {
 	}
 	if hl := h.svc.Health(); hl.OK || !strings.Contains(hl.Problem, "full") {
 		t.Fatalf("health on a full disk: %+v", hl)
+	}
+	// /healthz says so too, without a token, so a load balancer stops
+	// sending here.
+	resp, err := http.Get(h.srv.URL + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 503 || !strings.Contains(string(b), "full") || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("/healthz on a full disk: %d %s", resp.StatusCode, b)
 	}
 	h.db.SetMaxPageCount(ctx, 1<<30)
 	h.post(`{"title":"room again"}`)

@@ -70,6 +70,11 @@ type Options struct {
 	// MaxInFlight bounds the push-events requests handled at once; beyond it
 	// klaxon answers 503 at once. Default 1024.
 	MaxInFlight int
+	// BodyBudget bounds the bytes of webhook bodies being read and decoded
+	// at once (each request counts its Content-Length, or BodyLimit when it
+	// sends none); beyond it klaxon answers 503 with Retry-After, so memory
+	// stays bounded whatever arrives. Default 64 MiB.
+	BodyBudget int64
 	// Observer hears of every push-events request once it is answered (metrics).
 	Observer Observer
 	// Metrics, when set, is served at /metrics without authentication.
@@ -93,6 +98,7 @@ type Server struct {
 
 	limiter  *rateLimiter
 	inFlight chan struct{}
+	budget   *byteBudget
 }
 
 // New returns a Server over svc.
@@ -106,8 +112,12 @@ func New(svc Service, opts Options) *Server {
 	if opts.MaxInFlight <= 0 {
 		opts.MaxInFlight = 1024
 	}
+	if opts.BodyBudget <= 0 {
+		opts.BodyBudget = 64 << 20
+	}
 	s := &Server{svc: svc, opts: opts, mux: http.NewServeMux(), log: opts.Logger, closing: make(chan struct{}),
-		limiter: newRateLimiter(opts.RateLimit, svc.Now), inFlight: make(chan struct{}, opts.MaxInFlight)}
+		limiter: newRateLimiter(opts.RateLimit, svc.Now), inFlight: make(chan struct{}, opts.MaxInFlight),
+		budget: newByteBudget(opts.BodyBudget)}
 	s.routes()
 	return s
 }
@@ -165,9 +175,7 @@ func (s *Server) HTTPServer(addr string, errorLog *slog.Logger) *http.Server {
 func (s *Server) CloseStreams() { s.closingOnce.Do(func() { close(s.closing) }) }
 
 func (s *Server) routes() {
-	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, 200, map[string]any{"ok": true})
-	})
+	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.Handle("/api/v1/", s.requireToken(s.apiRoutes()))
 	if s.opts.Metrics != nil {
 		s.mux.Handle("GET /metrics", s.opts.Metrics)
@@ -175,6 +183,20 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, 404, "no such API route; the API lives under /api/v1/")
 	})
+}
+
+// healthz says whether klaxon can store an event now: 200 {"ok":true}, or
+// 503 with the reason (full disk, damaged database, a writer that does not
+// answer) and Retry-After, for load balancers and service managers. No
+// token: it tells nothing secret. /api/v1/health has the detail.
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	h := s.svc.Health()
+	if h.OK {
+		writeJSON(w, 200, map[string]any{"ok": true})
+		return
+	}
+	w.Header().Set("Retry-After", "5")
+	writeJSON(w, 503, map[string]any{"ok": false, "problem": h.Problem})
 }
 
 // requireToken answers 401 unless the request carries the API token.
@@ -203,6 +225,17 @@ func (s *Server) handleWebhookPath(w http.ResponseWriter, r *http.Request) *inci
 	}
 	rt := routeOf(r)
 	shape := rt.refusalShape()
+	want := s.opts.BodyLimit
+	if r.ContentLength >= 0 && r.ContentLength < want {
+		want = r.ContentLength
+	}
+	if !s.budget.take(want) {
+		req.Path = rt.journalPath(nil, r.URL.RawQuery)
+		w.Header().Set("Retry-After", "1")
+		s.answerRefusal(w, req, r, 503, incidents.OutcomeError, "klaxon is reading too many large bodies at once; send again in a second (nothing was stored)", shape)
+		return req
+	}
+	defer s.budget.give(want)
 	body, truncated, readErr := readBody(w, r, s.opts.BodyLimit)
 	if rt.dialect == incidents.KindPagerDuty && rt.token == "" && !truncated {
 		rt.token = routingKey(body)
@@ -222,14 +255,23 @@ func (s *Server) handleWebhookPath(w http.ResponseWriter, r *http.Request) *inci
 			}
 		}
 		// The token never reaches the journal or a timeline, wherever the
-		// sender put it (PagerDuty's routing_key is in the body).
+		// sender put it (PagerDuty's routing_key is in the body; a Referer
+		// or a proxy's X-Original-URI may repeat the webhook URL).
 		body = redactToken(body, rt.token)
+		if integ != nil {
+			redactTokenInHeaders(req.Headers, rt.token)
+		}
 	}
-	req.Path = rt.journalPath(integ, r.URL.RawQuery)
+	req.Path = rt.journalPath(integ, string(redactToken([]byte(r.URL.RawQuery), rt.token)))
 	if integ != nil {
 		req.Integration = integ.Name
 	}
 	req.Body, req.Truncated = string(body), truncated
+	if integ == nil && len(req.Body) > unknownBodyKept {
+		// Anyone can post to an unknown token: the journal keeps enough to
+		// see what was sent, not enough to fill the disk.
+		req.Body, req.Truncated = strings.ToValidUTF8(req.Body[:unknownBodyKept], ""), true
+	}
 
 	switch {
 	case !rt.known:
@@ -344,10 +386,17 @@ func klaxonRefusal(_ int, msg string) []byte {
 	return b
 }
 
+// unknownBodyKept is how much of a body sent to no known integration the
+// journal keeps.
+const unknownBodyKept = 4 << 10
+
 // storageRefusal maps a domain error onto an HTTP refusal, in one place.
 func (s *Server) storageRefusal(err error) *refusal {
 	status := statusFor(err)
-	if status >= 500 {
+	switch {
+	case errors.Is(err, context.Canceled):
+		s.log.Info("a sender hung up before its request was stored; it took nothing", "error", err)
+	case status >= 500:
 		s.log.Error("storage", "error", err)
 	}
 	if status == 503 {
@@ -448,6 +497,22 @@ func redactHeaders(h http.Header) map[string][]string {
 		out[k] = vs
 	}
 	return out
+}
+
+// redactTokenInHeaders replaces token in every header value.
+func redactTokenInHeaders(h map[string][]string, token string) {
+	if len(token) < 8 {
+		return
+	}
+	for k, vs := range h {
+		for i, v := range vs {
+			if strings.Contains(v, token) {
+				out := append([]string(nil), vs...)
+				out[i] = strings.ReplaceAll(v, token, "[redacted]")
+				h[k], vs = out, out
+			}
+		}
+	}
 }
 
 func redactQuery(raw string) string {
