@@ -147,7 +147,7 @@ func (c Chaos) Describe() string {
 	if !c.On() {
 		return "off"
 	}
-	s := fmt.Sprintf("%.0f%% of requests", c.Share*100)
+	s := strconv.FormatFloat(c.Share*100, 'f', -1, 64) + "% of requests"
 	if c.Status != 0 {
 		s = fmt.Sprintf("%d to %s", c.Status, s)
 	} else {

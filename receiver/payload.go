@@ -253,6 +253,11 @@ func webhookEvent(p *payload) (incidents.Event, error) {
 	ev.Title = cleanTitle(title)
 	ev.Key = ev.Title
 	ev.Details = p.details("body", "message", "description")
+	if ev.Title == "" {
+		if w := otherDialect(p); w != "" {
+			ev.Warnings = append(ev.Warnings, w)
+		}
+	}
 	p.severity(&ev)
 	p.priority(&ev)
 	if status, _, _ := p.text("status"); isResolve(status, "resolve", "resolved") {
@@ -290,6 +295,34 @@ func healthchecksEvent(p *payload) (incidents.Event, error) {
 		}
 	}
 	return ev, nil
+}
+
+// otherDialect says which kind an untitled body looks like it was meant
+// for, so that a person who pointed a sender at a webhook integration finds
+// out why every incident is untitled and never resolves.
+func otherDialect(p *payload) string {
+	has := func(names ...string) bool {
+		for _, n := range names {
+			if _, ok := p.fields[n]; !ok {
+				return false
+			}
+		}
+		return true
+	}
+	kind := ""
+	switch {
+	case has("alerts", "version") && (has("groupKey") || has("receiver")):
+		kind = "alertmanager (or grafana)"
+	case has("ruleId") || has("ruleName", "state"):
+		kind = "grafana"
+	case has("event_action"):
+		kind = "pagerduty"
+	case has("check_id"):
+		kind = "healthchecks"
+	default:
+		return ""
+	}
+	return "this body has no title; it looks like a " + kind + " payload: make an integration of that kind (klaxon integrations add NAME --kind " + strings.Fields(kind)[0] + ") and point the sender at it"
 }
 
 func isResolve(status string, words ...string) bool {

@@ -458,3 +458,19 @@ func TestChaos(t *testing.T) {
 		t.Fatalf("chaos off: %d", a.Status)
 	}
 }
+
+// A sender pointed at the wrong kind of integration is told so: an
+// Alertmanager notification at a webhook integration is stored (nothing is
+// lost) with a warning naming the kind to make.
+func TestWrongKindIsExplained(t *testing.T) {
+	h := newHarness(t, Options{})
+	st, out, raw := h.send("POST", strings.TrimPrefix(h.url(h.integ), h.srv.URL), nil, fixture(t, "alertmanager-firing.json", ""))
+	if st != 200 || !strings.Contains(raw, "--kind alertmanager") {
+		t.Fatalf("%d %s", st, raw)
+	}
+	_ = out
+	st, _, raw = h.send("POST", "/v2/enqueue", nil, fixture(t, "pagerduty-alertmanager-trigger.json", h.integ.Token))
+	if st != 202 || !strings.Contains(raw, "of kind webhook") {
+		t.Fatalf("PagerDuty event with a webhook integration's key: %d %s", st, raw)
+	}
+}

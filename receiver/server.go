@@ -305,7 +305,11 @@ func (s *Server) handleWebhookPath(w http.ResponseWriter, r *http.Request) *inci
 			kind = integ.Kind
 		}
 		req.Kind = kind
-		evs, warns, answer, err := rt.read(kind, r.Header.Get("Content-Type"), body, req.At)
+		var mismatch []string
+		if rt.dialect != "" && integ.Kind != rt.dialect {
+			mismatch = append(mismatch, fmt.Sprintf("integration %q is of kind %s; this route speaks %s, so its dedup key is the %s", integ.Name, integ.Kind, rt.dialect, rt.dialect.KeyName()))
+		}
+		evs, warns, answer, err := rt.read(kind, r.Header.Get("Content-Type"), body, req.At, mismatch)
 		if err != nil {
 			s.finish(w, req, r, err, shape)
 			return req
@@ -342,7 +346,7 @@ func (s *Server) chaos(ctx context.Context, w http.ResponseWriter, req *incident
 	if c.Status == 429 || c.Status == 503 {
 		w.Header().Set("Retry-After", "1")
 	}
-	msg := fmt.Sprintf("chaos: integration %q answers %d to %.0f%% of its requests, without storing them (klaxon integrations set %s --chaos off)", integ.Name, c.Status, c.Share*100, integ.Name)
+	msg := fmt.Sprintf("chaos: integration %q answers %s, without storing them (klaxon integrations set %q --chaos off)", integ.Name, c.Describe(), integ.Name)
 	s.answerRefusal(w, req, r, c.Status, incidents.Chaosed, msg, shape)
 	return true
 }

@@ -142,14 +142,15 @@ func redactToken(body []byte, token string) []byte {
 }
 
 // read turns a body into events in dialect kind, with the request's own
-// warnings and the answer the sender expects (nil: SPEC §2's).
-func (rt route) read(kind incidents.Kind, contentType string, body []byte, start time.Time) ([]incidents.Event, []string, incidents.Answer, error) {
+// warnings (extra first) and the answer the sender expects (nil: SPEC §2's).
+func (rt route) read(kind incidents.Kind, contentType string, body []byte, start time.Time, extra []string) ([]incidents.Event, []string, incidents.Answer, error) {
 	if kind == incidents.KindOpsgenie && rt.opsgenieVerb != "" {
 		var p *payload
 		if len(bytes.TrimSpace(body)) > 0 {
 			p, _ = decodePayload(contentType, body) // close's body (source, user, note) is optional
 		}
 		evs, warns, err := opsgenieAction(rt.opsgenieID, rt.opsgenieVerb, rt.identifierType, p)
+		warns = append(extra, warns...)
 		return evs, warns, opsgenieAnswer(start, newRequestID(), warns), err
 	}
 	p, err := decodePayload(contentType, body)
@@ -163,22 +164,26 @@ func (rt route) read(kind incidents.Kind, contentType string, body []byte, start
 	switch kind {
 	case incidents.KindAlertmanager:
 		evs, warns, err = alertmanagerEvents(p)
+		warns = append(extra, warns...)
 		return evs, warns, alertsAnswer(evs, warns), err
 	case incidents.KindGrafana:
 		evs, warns, err = grafanaEvents(p)
+		warns = append(extra, warns...)
 		return evs, warns, alertsAnswer(evs, warns), err
 	case incidents.KindPagerDuty:
 		evs, warns, err = pagerdutyEvents(p)
+		warns = append(extra, warns...)
 		return evs, warns, pagerdutyAnswer(evs, warns), err
 	case incidents.KindOpsgenie:
 		evs, warns, err = opsgenieCreate(p)
+		warns = append(extra, warns...)
 		return evs, warns, opsgenieAnswer(start, newRequestID(), warns), err
 	case incidents.KindHealthchecks:
 		ev, err := healthchecksEvent(p)
-		return []incidents.Event{ev}, nil, nil, err
+		return []incidents.Event{ev}, extra, nil, err
 	}
 	ev, err := webhookEvent(p)
-	return []incidents.Event{ev}, nil, nil, err
+	return []incidents.Event{ev}, extra, nil, err
 }
 
 // alertsAnswer answers a request of several alerts: each alert's outcome.

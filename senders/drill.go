@@ -64,9 +64,12 @@ func Drill(t Target, a Alert, step Step) (Request, error) {
 		action := map[Step]string{Firing: "trigger", Resolved: "resolve", Acknowledge: "acknowledge"}[step]
 		ev := map[string]any{"routing_key": t.Token, "event_action": action, "dedup_key": drillKey(a.Title)}
 		if step == Firing {
-			ev["payload"] = map[string]any{"summary": a.Title, "source": "klaxon-drill",
-				"severity": pagerdutySeverity(a.Severity), "timestamp": a.At.Format(time.RFC3339),
-				"custom_details": map[string]string{"details": a.Details}}
+			payload := map[string]any{"summary": a.Title, "source": "klaxon-drill",
+				"severity": pagerdutySeverity(a.Severity), "timestamp": a.At.Format(time.RFC3339)}
+			if a.Details != "" {
+				payload["custom_details"] = map[string]string{"details": a.Details}
+			}
+			ev["payload"] = payload
 			ev["client"], ev["client_url"] = "klaxon send", t.Base
 		}
 		return Request{"POST", t.Base + "/v2/enqueue", plain, mustJSON(ev), "PagerDuty Events API v2 " + action}, nil
