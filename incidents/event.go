@@ -2,6 +2,7 @@ package incidents
 
 import (
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -180,6 +181,27 @@ func Decide(ev Event, open *Incident) Decision {
 		SeverityChange: ev.Severity != NoSeverity && ev.Severity != open.Severity,
 		PriorityChange: ev.Priority != NoPriority && ev.Priority != open.Priority,
 	}
+}
+
+// IgnoredReason says why ev did nothing, for the answer's warnings and the
+// journal: a person building an integration needs to see that a resolve
+// found nothing to resolve, and which key it looked for.
+func IgnoredReason(ev Event, open *Incident) string {
+	key := ev.Key
+	if len(key) > 80 {
+		key = key[:80] + "…"
+	}
+	what := fmt.Sprintf("with key %q", key)
+	if ev.Key == ev.Title {
+		what = fmt.Sprintf("titled %q", key)
+	}
+	switch {
+	case ev.Key == "":
+		return fmt.Sprintf("nothing to %s: the event names no incident (it has no key)", ev.Action)
+	case ev.Action == Acknowledge && open != nil:
+		return fmt.Sprintf("incident #%d (%s) is acknowledged already", open.ID, what)
+	}
+	return fmt.Sprintf("no open incident %s in this integration to %s", what, ev.Action)
 }
 
 // Apply carries out the decision for ev on the open incident with its key

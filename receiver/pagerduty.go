@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"strings"
 
 	"klaxon/incidents"
@@ -96,7 +95,7 @@ func pagerdutyAnswer(evs []incidents.Event, warnings []string) incidents.Answer 
 		}
 		msg := "Event processed"
 		if len(results) > 0 && results[0].Outcome == incidents.Ignored {
-			msg = "Event processed; " + ignoredWhy(evs[0])
+			msg = "Event processed; it changed nothing (see warnings)"
 		}
 		b, err := marshal(struct {
 			Status   string   `json:"status"`
@@ -123,13 +122,4 @@ func pagerdutyRefusal(status int, msg string) []byte {
 		Errors  []string `json:"errors"`
 	}{word, msg, []string{msg}})
 	return b
-}
-
-// ignoredWhy says why an event did nothing.
-func ignoredWhy(ev incidents.Event) string {
-	what := map[incidents.Action]string{incidents.Resolve: "resolve", incidents.Acknowledge: "acknowledge"}[ev.Action]
-	if what == "" {
-		return "nothing to do"
-	}
-	return fmt.Sprintf("no open incident with dedup_key %q to %s (or it is acknowledged already)", ev.Key, what)
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"sort"
 	"strings"
 	"unicode/utf8"
 
@@ -44,12 +45,23 @@ func decodePayload(contentType string, body []byte) (*payload, error) {
 		return nil, refuse(400, `the body is empty; send a JSON object such as {"title":"disk full on db-1","severity":"sev2"}`)
 	}
 	if isForm(contentType) && trimmed[0] != '{' {
+		if trimmed[0] == '[' || !bytes.Contains(trimmed, []byte("=")) {
+			return nil, refuse(400, "the body is labelled application/x-www-form-urlencoded but is neither a JSON object nor key=value form fields (it starts %q); send a JSON object such as {\"title\":\"disk full on db-1\"}", preview(trimmed))
+		}
 		return decodeForm(trimmed)
 	}
 	if d := jsonDepth(trimmed); d > MaxNesting {
 		return nil, refuse(400, "the body nests arrays and objects too deeply (depth %d or more; klaxon takes at most %d, and an alert's details are for a summary)", d, MaxNesting)
 	}
 	return decodeJSON(body)
+}
+
+// preview is the start of a body for a message: at most 40 bytes, one line.
+func preview(b []byte) string {
+	if len(b) > 40 {
+		b = b[:40]
+	}
+	return strings.ToValidUTF8(strings.ReplaceAll(string(b), "\n", " "), "?")
 }
 
 // MaxNesting is how deeply a body's arrays and objects may nest.
@@ -258,6 +270,7 @@ func webhookEvent(p *payload) (incidents.Event, error) {
 			ev.Warnings = append(ev.Warnings, w)
 		}
 	}
+	ev.Warnings = append(ev.Warnings, p.nearMisses(webhookFields)...)
 	p.severity(&ev)
 	p.priority(&ev)
 	if status, _, _ := p.text("status"); isResolve(status, "resolve", "resolved") {
@@ -323,6 +336,53 @@ func otherDialect(p *payload) string {
 		return ""
 	}
 	return "this body has no title; it looks like a " + kind + " payload: make an integration of that kind (klaxon integrations add NAME --kind " + strings.Fields(kind)[0] + ") and point the sender at it"
+}
+
+// webhookFields are the fields SPEC §2 gives a meaning.
+var webhookFields = []string{"title", "body", "message", "description", "severity", "priority", "status"}
+
+// nearMisses warns of fields one or two letters away from a known one
+// ("sevrity"): they are kept in the raw event, but mean nothing.
+func (p *payload) nearMisses(known []string) []string {
+	var out []string
+	for name := range p.fields {
+		lower := strings.ToLower(name)
+		for _, k := range known {
+			if lower == k {
+				if name != k {
+					out = append(out, fmt.Sprintf("unknown field %q — did you mean %q? field names are lower case", name, k))
+				}
+				break
+			}
+			if len(name) >= 4 && editDistance(lower, k) <= 2 {
+				out = append(out, fmt.Sprintf("unknown field %q — did you mean %q?", name, k))
+				break
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// editDistance is the Levenshtein distance of two short strings.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 func isResolve(status string, words ...string) bool {

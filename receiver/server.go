@@ -291,6 +291,8 @@ func (s *Server) handleWebhookPath(w http.ResponseWriter, r *http.Request) *inci
 		s.finish(w, req, r, refuse(413, "the body is over %d bytes; send less (details are for a summary, not a log file)", s.opts.BodyLimit), shape)
 	case readErr != nil:
 		s.finish(w, req, r, refuse(400, "the body could not be read: %v", readErr), shape)
+	case encoded(r.Header.Get("Content-Encoding")):
+		s.finish(w, req, r, refuse(415, "Content-Encoding %s is not supported; send the body uncompressed (plain JSON)", r.Header.Get("Content-Encoding")), shape)
 	default:
 		if s.chaos(ctx, w, req, r, integ, shape) {
 			return req
@@ -388,6 +390,12 @@ type refusalShape func(status int, msg string) []byte
 func klaxonRefusal(_ int, msg string) []byte {
 	b, _ := marshal(errorAnswer{Error: msg})
 	return b
+}
+
+// encoded reports a Content-Encoding other than none.
+func encoded(ce string) bool {
+	ce = strings.ToLower(strings.TrimSpace(ce))
+	return ce != "" && ce != "identity"
 }
 
 // unknownBodyKept is how much of a body sent to no known integration the

@@ -102,23 +102,22 @@ func (db *DB) Ingest(ctx context.Context, integ *incidents.Integration, ev incid
 // request (the journal's columns) is, so the single writer only reads the
 // open incidents and writes.
 func (db *DB) IngestAll(ctx context.Context, integ *incidents.Integration, evs []incidents.Event, req *incidents.Request, answer incidents.Answer) ([]incidents.IngestResult, error) {
-	warnings := append([]string(nil), req.Warnings...) // the request's own
-	for _, ev := range evs {
-		warnings = append(warnings, ev.Warnings...)
-	}
-	row, err := newJournalRow(req, warnings)
+	own := append([]string(nil), req.Warnings...) // the request's own
+	row, err := newJournalRow(req, nil)
 	if err != nil {
 		return nil, err
 	}
 	results := make([]incidents.IngestResult, len(evs))
 	err = db.write(ctx, func(tx *sql.Tx) error {
 		req.Incident = 0
+		warnings := own
 		for i, ev := range evs {
 			res, err := db.ingestOne(tx, integ, ev, req.At)
 			if err != nil {
 				return err
 			}
 			results[i] = res
+			warnings = append(warnings[:len(warnings):len(warnings)], res.Warnings...)
 			if req.Incident == 0 && res.Incident != nil {
 				req.Incident = res.Incident.ID
 			}
@@ -141,6 +140,9 @@ func (db *DB) IngestAll(ctx context.Context, integ *incidents.Integration, evs [
 			return err
 		}
 		if row.alerts, err = alertsValue(req.Alerts); err != nil {
+			return err
+		}
+		if row.warnings, err = warningsValue(req.Warnings); err != nil {
 			return err
 		}
 		return db.insertRequest(tx, req, row)
@@ -166,6 +168,9 @@ func (db *DB) ingestOne(tx *sql.Tx, integ *incidents.Integration, ev incidents.E
 	}
 	outcome, in, entries := incidents.Apply(ev, open, integ, at)
 	res.Outcome, res.Incident = outcome, in
+	if outcome == incidents.Ignored {
+		res.Warnings = append(res.Warnings[:len(res.Warnings):len(res.Warnings)], incidents.IgnoredReason(ev, open))
+	}
 	switch outcome {
 	case incidents.Created:
 		r, err := db.ws.exec(tx, stInsertIncident, integ.ID, nullString(in.Key), in.Title, nullJSON(in.Details),

@@ -33,12 +33,20 @@ func newJournalRow(req *incidents.Request, warnings []string) (journalRow, error
 		return journalRow{}, err
 	}
 	row := journalRow{headers: string(headers), body: strings.ToValidUTF8(req.Body, "\uFFFD")}
-	if len(warnings) > 0 {
-		b, _ := json.Marshal(warnings)
-		row.warnings = string(b)
+	if row.warnings, err = warningsValue(warnings); err != nil {
+		return journalRow{}, err
 	}
 	row.alerts, err = alertsValue(req.Alerts)
 	return row, err
+}
+
+// warningsValue is the warnings column: JSON, or NULL when there are none.
+func warningsValue(warnings []string) (any, error) {
+	if len(warnings) == 0 {
+		return nil, nil
+	}
+	b, err := json.Marshal(warnings)
+	return string(b), err
 }
 
 // alertsValue is the alerts column: JSON, or NULL when there are none.
