@@ -30,9 +30,11 @@ func refuse(status int, format string, args ...any) *refusal {
 	return &refusal{status: status, msg: fmt.Sprintf(format, args...)}
 }
 
-// payload is a decoded request body: each top-level field's JSON, verbatim.
+// payload is a decoded request body: the JSON, verbatim, of each top-level
+// field some kind reads (payloadFields; a form keeps all its fields).
 type payload struct {
 	fields map[string]json.RawMessage
+	others []string        // the names of the other fields (up to maxOtherNames)
 	raw    json.RawMessage // the whole payload as JSON, to store
 }
 
@@ -121,14 +123,64 @@ func decodeForm(body []byte) (*payload, error) {
 	return &payload{fields: fields, raw: raw}, nil
 }
 
-func decodeJSON(body []byte) (*payload, error) {
-	var fields map[string]json.RawMessage
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&fields); err != nil {
-		return nil, jsonRefusal(body, err)
+// payloadFields are the top-level fields some kind reads; decodeJSON keeps
+// only these, so that a body of 46,000 other keys costs no more memory than
+// its bytes (it had taken ~10 MB per 495 KB body as a map).
+var payloadFields = map[string]bool{}
+
+func init() {
+	for _, f := range strings.Fields(`title body message description severity priority status check_id
+		alerts commonLabels version groupKey receiver ruleId ruleName state panelId evalMatches tags
+		event_action dedup_key payload links client client_url routing_key alias details entity source`) {
+		payloadFields[f] = true
 	}
-	if fields == nil { // the body was null
-		return nil, refuse(400, "the body is JSON null; send a JSON object such as {\"title\":\"…\"}")
+}
+
+// maxOtherNames bounds the unknown field names remembered for near-miss warnings.
+const maxOtherNames = 256
+
+// skipValue is a JSON value read and dropped.
+type skipValue struct{}
+
+func (*skipValue) UnmarshalJSON([]byte) error { return nil }
+
+func decodeJSON(body []byte) (*payload, error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, syntaxRefusal(body, err)
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		if tok == nil {
+			return nil, refuse(400, "the body is JSON null; send a JSON object such as {\"title\":\"…\"}")
+		}
+		return nil, refuse(400, "the body is JSON %s, not an object; send a JSON object such as {\"title\":\"…\"}", jsonKind(tok))
+	}
+	p := &payload{fields: map[string]json.RawMessage{}}
+	for dec.More() {
+		kt, err := dec.Token()
+		if err != nil {
+			return nil, syntaxRefusal(body, err)
+		}
+		key, _ := kt.(string)
+		if payloadFields[key] {
+			var raw json.RawMessage
+			if err := dec.Decode(&raw); err != nil {
+				return nil, syntaxRefusal(body, err)
+			}
+			p.fields[key] = raw
+			continue
+		}
+		var skip skipValue
+		if err := dec.Decode(&skip); err != nil {
+			return nil, syntaxRefusal(body, err)
+		}
+		if len(p.others) < maxOtherNames {
+			p.others = append(p.others, key)
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return nil, syntaxRefusal(body, err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		off := dec.InputOffset()
@@ -139,7 +191,33 @@ func decodeJSON(body []byte) (*payload, error) {
 	if !utf8.Valid(raw) {
 		raw = json.RawMessage(strings.ToValidUTF8(string(raw), "\uFFFD"))
 	}
-	return &payload{fields: fields, raw: raw}, nil
+	p.raw = raw
+	return p, nil
+}
+
+// syntaxRefusal says what is wrong with body, reading it again as one value
+// so that the position is the one a JSON parser reports (Token's offsets
+// differ by a byte).
+func syntaxRefusal(body []byte, err error) error {
+	if again := json.NewDecoder(bytes.NewReader(body)).Decode(new(skipValue)); again != nil {
+		err = again
+	}
+	return jsonRefusal(body, err)
+}
+
+// jsonKind names a JSON token's kind for a message.
+func jsonKind(tok json.Token) string {
+	switch tok.(type) {
+	case json.Delim:
+		return "array"
+	case string:
+		return "string"
+	case float64, json.Number:
+		return "number"
+	case bool:
+		return "bool"
+	}
+	return "value"
 }
 
 // jsonRefusal says what is wrong with a JSON body and where.
@@ -345,7 +423,11 @@ var webhookFields = []string{"title", "body", "message", "description", "severit
 // ("sevrity"): they are kept in the raw event, but mean nothing.
 func (p *payload) nearMisses(known []string) []string {
 	var out []string
+	names := p.others
 	for name := range p.fields {
+		names = append(names[:len(names):len(names)], name)
+	}
+	for _, name := range names {
 		lower := strings.ToLower(name)
 		for _, k := range known {
 			if lower == k {

@@ -229,6 +229,10 @@ func (s *Server) handleWebhookPath(w http.ResponseWriter, r *http.Request) *inci
 	if r.ContentLength >= 0 && r.ContentLength < want {
 		want = r.ContentLength
 	}
+	// A body is held several times over while it is read, decoded and
+	// stored (the body, its decoded fields, the journal's and the
+	// timeline's copies): the budget counts that, not the wire bytes.
+	want *= bodyCopies
 	if !s.budget.take(want) {
 		req.Path = rt.journalPath(nil, r.URL.RawQuery)
 		w.Header().Set("Retry-After", "1")
@@ -397,6 +401,10 @@ func encoded(ce string) bool {
 	ce = strings.ToLower(strings.TrimSpace(ce))
 	return ce != "" && ce != "identity"
 }
+
+// bodyCopies is how many times over a request's body is held in memory
+// at its peak, measured with TestLargeBodiesBoundedMemory.
+const bodyCopies = 4
 
 // unknownBodyKept is how much of a body sent to no known integration the
 // journal keeps.
