@@ -83,9 +83,11 @@ type changesMsg struct {
 	incidents map[int64]bool        // incidents that changed
 	created   []*incidents.Incident // incidents as they were first heard of, when that looked like their creation
 	requests  int                   // new request journal entries
-	resync    bool                  // the subscriber fell behind: reload everything
-	closed    bool                  // the Source ended the subscription
-	health    *incidents.Health     // the latest health heard in this message, if any
+	// integrations are the integrations the new journal entries name.
+	integrations map[string]bool
+	resync       bool              // the subscriber fell behind: reload everything
+	closed       bool              // the Source ended the subscription
+	health       *incidents.Health // the latest health heard in this message, if any
 }
 
 // createdLike reports whether in looks as an incident does in the change
@@ -120,6 +122,12 @@ func waitForChangesCmd(sub *subscription) tea.Cmd {
 			}
 			if c.Request != nil {
 				msg.requests++
+				if name := c.Request.Integration; name != "" && !msg.integrations[name] && len(msg.integrations) < 100 {
+					if msg.integrations == nil {
+						msg.integrations = map[string]bool{}
+					}
+					msg.integrations[name] = true
+				}
 			}
 			if c.Health != nil {
 				h := *c.Health

@@ -19,15 +19,18 @@ const (
 	detailNone detailKind = iota
 	detailIncident
 	detailRequest
+	detailSetup // an integration's setup block, from the integrations page
 )
 
-// detail is the scrollable page about one incident or one request.
+// detail is the scrollable page about one incident, one request or one
+// integration's setup.
 type detail struct {
-	kind detailKind
-	id   int64
-	in   *incidents.Incident
-	req  *incidents.Request
-	vp   viewport.Model
+	kind  detailKind
+	id    int64
+	in    *incidents.Incident
+	req   *incidents.Request
+	integ *integration
+	vp    viewport.Model
 
 	gen     int
 	loading bool
@@ -51,7 +54,11 @@ func (d *detail) setContent(text string, keepOffset bool) {
 func (d *detail) rewrap(keepOffset bool) {
 	off := d.vp.YOffset
 	d.width = d.vp.Width
-	d.vp.SetContent(wrapText(d.text, d.vp.Width))
+	if d.kind == detailSetup {
+		d.vp.SetContent(wrapSetup(d.text, d.vp.Width)) // it must still paste
+	} else {
+		d.vp.SetContent(wrapText(d.text, d.vp.Width))
+	}
 	if keepOffset {
 		d.vp.SetYOffset(off)
 	} else {
@@ -100,6 +107,8 @@ func incidentPage(st Styles, in *incidents.Incident, now time.Time) string {
 	field("Service", termtext.Line(in.Service))
 	if in.Key != "" {
 		field("Key", termtext.Line(in.Key))
+	} else {
+		field("Key", st.Dim.Render("(none: never grouped)"))
 	}
 	field("Repeats", plural(int(in.Suppressed), "suppressed duplicate", "suppressed duplicates"))
 	if in.Storming {
@@ -188,14 +197,24 @@ func requestPage(st Styles, r *incidents.Request) string {
 	if r.Integration != "" {
 		field("Integration", termtext.Line(r.Integration))
 	}
+	if r.Kind != "" {
+		kind := termtext.Line(string(r.Kind))
+		if kn := keyName(r.Kind); kn != "" {
+			kind += st.Dim.Render("  (dedup key: " + kn + ")")
+		}
+		field("Kind", kind)
+	}
 	if r.Error != "" {
 		field("Error", st.StatusErr.Render(termtext.Line(r.Error)))
 	}
 	for _, w := range r.Warnings {
 		field("Warning", termtext.Line(w))
 	}
-	if r.Incident != 0 {
+	if r.Incident != 0 && len(r.Alerts) <= 1 {
 		field("Incident", fmt.Sprintf("#%d", r.Incident))
+	}
+	if len(r.Alerts) > 0 {
+		writeAlerts(&b, st, r.Alerts)
 	}
 
 	b.WriteString("\n" + st.Section.Render("Headers") + "\n")
@@ -237,6 +256,77 @@ func requestPage(st Styles, r *incidents.Request) string {
 		b.WriteString(st.Dim.Render("  (none)") + "\n")
 	}
 	return strings.TrimRight(b.String(), "\n")
+}
+
+// maxAlerts is how many of a request's alerts its page lists: an
+// Alertmanager group can carry thousands.
+const maxAlerts = 500
+
+// maxAlertText bounds an alert's title or key on the page before it is
+// made inert, so a huge one costs what a short one does.
+const maxAlertText = 2000
+
+// writeAlerts lists what each alert of a request did: asked → outcome, its
+// incident and title, then its dedup key and warnings. All of it came
+// from the sender (or over the network), so all of it is made inert.
+func writeAlerts(b *strings.Builder, st Styles, alerts []incidents.AlertOutcome) {
+	b.WriteString("\n" + st.Section.Render("Alerts ("+thousands(len(alerts))+")"))
+	if len(alerts) > 1 {
+		b.WriteString("  " + st.Dim.Render(oneLine(alertTally(alerts), 200)))
+	}
+	b.WriteString("\n")
+	shown := alerts[:min(len(alerts), maxAlerts)]
+	verdictW, incW := 0, 0
+	for _, a := range shown {
+		verdictW = max(verdictW, ansi.StringWidth(alertVerdict(a)))
+		if a.Incident != 0 {
+			incW = max(incW, len(itoa(a.Incident))+1)
+		}
+	}
+	for _, a := range shown {
+		line := "  " + fit(alertVerdict(a), verdictW)
+		if incW > 0 {
+			inc := ""
+			if a.Incident != 0 {
+				inc = "#" + itoa(a.Incident)
+			}
+			line += " " + fit(inc, incW)
+		}
+		if untitled(a.Title) {
+			line += " " + st.Dim.Render(untitledLabel)
+		} else {
+			line += " " + termtext.Line(clip(a.Title, maxAlertText))
+		}
+		b.WriteString(line + "\n")
+		key := st.Dim.Render("(none: never grouped)")
+		if a.Key != "" {
+			key = termtext.Line(clip(a.Key, maxAlertText))
+		}
+		b.WriteString("      " + st.Label.Render("key ") + key + "\n")
+		for _, w := range a.Warnings {
+			b.WriteString("      " + st.Label.Render("warning ") + termtext.Line(clip(w, maxAlertText)) + "\n")
+		}
+	}
+	if n := len(alerts) - len(shown); n > 0 {
+		b.WriteString(st.Dim.Render("  … "+plural(n, "more alert", "more alerts")+" not shown") + "\n")
+	}
+}
+
+// alertVerdict is "trigger → created": what an alert asked and what it did.
+func alertVerdict(a incidents.AlertOutcome) string {
+	asked := oneLine(string(a.Asked), 20)
+	if asked == "" {
+		asked = "?"
+	}
+	return asked + " → " + oneLine(string(a.Outcome), 20)
+}
+
+// clip cuts s to at most n bytes (termtext mends a rune cut in half).
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
 }
 
 func orNone(s string) string {

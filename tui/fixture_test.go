@@ -230,7 +230,7 @@ func (m *Model) loadedAll() bool {
 			return false
 		}
 	}
-	return !m.countsLoading && !m.detail.loading
+	return !m.countsLoading && !m.detail.loading && !m.integs.loading
 }
 
 // settleLoads handles messages until no load is in flight.

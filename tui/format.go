@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -278,4 +279,28 @@ func plural(n int, one, many string) string {
 		return fmt.Sprintf("1 %s", one)
 	}
 	return fmt.Sprintf("%s %s", thousands(n), many)
+}
+
+// tallyOrder is the order alertTally counts outcomes in, as incidents.Tallied does.
+var tallyOrder = []incidents.Outcome{incidents.Created, incidents.Folded, incidents.ResolvedBy, incidents.AckedBy, incidents.Ignored}
+
+// alertTally says in words what a request's alerts did: "2 created, 1
+// resolved" (outcomes klaxon does not name come last, as they came). The
+// outcomes may come over the network: the result is untrusted text.
+func alertTally(alerts []incidents.AlertOutcome) string {
+	n := map[incidents.Outcome]int{}
+	var others []incidents.Outcome
+	for _, a := range alerts {
+		if n[a.Outcome] == 0 && !slices.Contains(tallyOrder, a.Outcome) {
+			others = append(others, a.Outcome)
+		}
+		n[a.Outcome]++
+	}
+	var parts []string
+	for _, o := range append(slices.Clone(tallyOrder), others...) {
+		if n[o] > 0 {
+			parts = append(parts, thousands(n[o])+" "+orNone(string(o)))
+		}
+	}
+	return strings.Join(parts, ", ")
 }

@@ -34,6 +34,10 @@ type KeyMap struct {
 	ViewRequests   key.Binding
 	// Views only documents 1–4 in the help; the four above do the work.
 	Views key.Binding
+	// Integrations opens the integrations page; Setup (enter there) shows
+	// the selected one's setup block.
+	Integrations key.Binding
+	Setup        key.Binding
 
 	Help key.Binding
 	Quit key.Binding
@@ -72,6 +76,8 @@ func DefaultKeyMap() KeyMap {
 		ViewResolved:   key.NewBinding(key.WithKeys("3")),
 		ViewRequests:   key.NewBinding(key.WithKeys("4")),
 		Views:          key.NewBinding(key.WithKeys("1", "2", "3", "4"), key.WithHelp("1-4", "views")),
+		Integrations:   key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "integrations")),
+		Setup:          key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "setup")),
 
 		Help: key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit: key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
@@ -95,7 +101,7 @@ func (k KeyMap) incidentListHelp() helpKeys {
 			{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End},
 			{k.Detail, k.Back, k.Filter, k.Mark},
 			{k.Acknowledge, k.Unacknowledge, k.Resolve, k.Severity, k.Priority},
-			{k.NextView, k.PrevView, k.Views, k.Help, k.Quit},
+			{k.NextView, k.PrevView, k.Views, k.Integrations, k.Help, k.Quit},
 		},
 	}
 }
@@ -106,7 +112,7 @@ func (k KeyMap) journalHelp() helpKeys {
 		full: [][]key.Binding{
 			{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End},
 			{k.Detail, k.Back},
-			{k.NextView, k.PrevView, k.Views, k.Help, k.Quit},
+			{k.NextView, k.PrevView, k.Views, k.Integrations, k.Help, k.Quit},
 		},
 	}
 }
@@ -117,7 +123,7 @@ func (k KeyMap) requestsHelp() helpKeys {
 		full: [][]key.Binding{
 			{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End},
 			{k.Detail, k.Back, k.Replay},
-			{k.NextView, k.PrevView, k.Views, k.Help, k.Quit},
+			{k.NextView, k.PrevView, k.Views, k.Integrations, k.Help, k.Quit},
 		},
 	}
 }
@@ -128,7 +134,7 @@ func (k KeyMap) incidentDetailHelp() helpKeys {
 		full: [][]key.Binding{
 			{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End},
 			{k.Acknowledge, k.Unacknowledge, k.Resolve, k.Severity, k.Priority},
-			{k.Back, k.NextView, k.Views, k.Help, k.Quit},
+			{k.Back, k.NextView, k.Views, k.Integrations, k.Help, k.Quit},
 		},
 	}
 }
@@ -139,6 +145,27 @@ func (k KeyMap) requestDetailHelp() helpKeys {
 		full: [][]key.Binding{
 			{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End},
 			{k.Replay},
+			{k.Back, k.NextView, k.Views, k.Integrations, k.Help, k.Quit},
+		},
+	}
+}
+
+func (k KeyMap) integrationsHelp() helpKeys {
+	return helpKeys{
+		short: []key.Binding{k.Up, k.Down, k.Setup, k.Back, k.Views, k.Help, k.Quit},
+		full: [][]key.Binding{
+			{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End},
+			{k.Setup, k.Back},
+			{k.NextView, k.PrevView, k.Views, k.Help, k.Quit},
+		},
+	}
+}
+
+func (k KeyMap) setupHelp() helpKeys {
+	return helpKeys{
+		short: []key.Binding{k.Back, k.Up, k.Down, k.PageUp, k.PageDown, k.Help, k.Quit},
+		full: [][]key.Binding{
+			{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End},
 			{k.Back, k.NextView, k.Views, k.Help, k.Quit},
 		},
 	}

@@ -48,6 +48,7 @@ type Model struct {
 	suppressed window[incidents.SuppressedEvent]
 	requests   window[*incidents.Request]
 	detail     detail
+	integs     integrationsState // the integrations, and their page (i)
 
 	query     string // the filter applied to the incident lists
 	filtering bool   // the filter line has the keys
@@ -151,7 +152,10 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 
 	case subscribedMsg:
 		m.live = true
-		return tea.Batch(waitForChangesCmd(m.sub), m.refresh(m.view), m.refreshCounts(), loadHealthCmd(m.src, m.healthGen))
+		return tea.Batch(waitForChangesCmd(m.sub), m.refresh(m.view), m.refreshCounts(), loadHealthCmd(m.src, m.healthGen), m.refreshIntegrations())
+
+	case integrationsMsg:
+		return m.receiveIntegrations(msg)
 
 	case healthMsg:
 		if msg.gen != m.healthGen {
@@ -237,6 +241,10 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		if in := m.detail.in; m.detail.kind == detailIncident && in != nil && (in.UnacknowledgesAt != nil || in.AutoResolvesAt != nil) {
 			// Move "in 4m" along.
 			m.detail.setContent(incidentPage(m.styles, in, m.now()), true)
+		}
+		m.integs.ticks++
+		if m.integs.ticks >= integrationsEvery {
+			return tea.Batch(tickCmd(), m.refreshIntegrations())
 		}
 		return tickCmd()
 
@@ -381,7 +389,14 @@ func (m *Model) handleChanges(msg changesMsg) tea.Cmd {
 	}
 	if msg.resync || recovered {
 		// Ask again: a klaxon reconnected to may have been unwell all along.
-		cmds = append(cmds, loadHealthCmd(m.src, m.healthGen))
+		cmds = append(cmds, loadHealthCmd(m.src, m.healthGen), m.refreshIntegrations())
+	} else {
+		for name := range msg.integrations {
+			if !m.knowsIntegration(name) {
+				cmds = append(cmds, m.refreshIntegrations()) // one made since (an adopted token)
+				break
+			}
+		}
 	}
 	// Announce new sev1 incidents: ring and highlight until seen.
 	var news []string
@@ -582,9 +597,14 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		return m.setView(viewResolved)
 	case key.Matches(msg, m.keys.ViewRequests):
 		return m.setView(viewRequests)
+	case key.Matches(msg, m.keys.Integrations):
+		return m.openIntegrations()
 	}
 	if m.detail.kind != detailNone {
 		return m.detailKey(msg)
+	}
+	if m.integs.open {
+		return m.integrationsKey(msg)
 	}
 	m.seeSelected()
 	cmd := m.listKey(msg)
@@ -739,6 +759,7 @@ func (m *Model) applyQuery(q string) tea.Cmd {
 // setView switches tabs, reading the view's rows when they are stale.
 func (m *Model) setView(v viewID) tea.Cmd {
 	m.closeDetail()
+	m.closeIntegrations()
 	m.view = v
 	w := m.list(v)
 	st := w.state()
@@ -1011,7 +1032,7 @@ func (m *Model) closeDetail() {
 	if m.detail.kind == detailNone {
 		return
 	}
-	m.detail.kind, m.detail.in, m.detail.req = detailNone, nil, nil
+	m.detail.kind, m.detail.in, m.detail.req, m.detail.integ = detailNone, nil, nil, nil
 	m.detail.gen++ // ignore a load in flight
 	m.detail.loading, m.detail.dirty = false, false
 	m.layout()

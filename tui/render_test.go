@@ -39,14 +39,16 @@ func controlIn(s string) (rune, bool) {
 
 func TestWebhookTextIsInertEverywhere(t *testing.T) {
 	f := newFixture(t)
-	evil, err := f.svc.CreateIntegration(context.Background(), "evil\x1b[31m\x9b2J", "svc\x07", "", incidents.KindWebhook)
-	if err != nil {
+	// Past the Service's rules for names: an older database, or a klaxon
+	// over the network, can hold any.
+	evil := &incidents.Integration{Name: "evil\x1b[31m\x9b2J", Service: "svc\x07", Kind: incidents.KindWebhook, Token: incidents.NewToken(), CreatedAt: t0}
+	if err := f.db.CreateIntegration(context.Background(), evil); err != nil {
 		t.Fatal(err)
 	}
 	in := f.ingest(event{title: hostile, sev: incidents.Sev1, integ: evil,
 		details: `"line one\n\u001b[2J\u001b]52;c;ZXZpbA==\u0007 \u009b31m \u202eevil"`})
 	f.ingest(event{title: hostile, sev: incidents.Sev1, integ: evil, details: `{"k":"\u001b[5m"}`}) // a suppressed repeat
-	err = f.svc.Journal(context.Background(), &incidents.Request{At: t0, Method: "PO\x1bST", Path: "/evil\x1b]0;t\x07/push-events",
+	err := f.svc.Journal(context.Background(), &incidents.Request{At: t0, Method: "PO\x1bST", Path: "/evil\x1b]0;t\x07/push-events",
 		Remote: "1.2.3.4\x1b[2J", Status: 400, Outcome: incidents.OutcomeError, Error: "bad \x1b[2J json\x07",
 		Headers: map[string][]string{"X-Evil\x1b": {"v\x1b]52;c;x\x07"}}, Body: "{\x1b[2J\x07", Response: []byte(`{"ok":false,"error":"\u001b[2J"}`)})
 	if err != nil {
@@ -81,6 +83,14 @@ func TestWebhookTextIsInertEverywhere(t *testing.T) {
 	check("request detail")
 	d.key("pgdown")
 	check("request detail, scrolled")
+	d.key("esc", "i")
+	d.settle()
+	if !screenHas(&d.m, "evil␛[31m") {
+		t.Fatalf("the integrations page does not show the hostile name inert:\n%s", d.m.View())
+	}
+	check("integrations")
+	d.key("down", "enter")
+	check("setup")
 	d.key("esc", "1", "/")
 	d.typeText("boom")
 	d.key("enter")

@@ -59,10 +59,24 @@ type healthFetcher interface {
 	Health(ctx context.Context) (incidents.Health, error)
 }
 
+// IntegrationLister is what a Source may also offer so the console knows
+// the integrations (*incidents.Service has it; the remote client offers
+// ListIntegrations, the same over its API). The header then names the kind
+// that reads its webhook URL and warns while an integration's chaos is on,
+// and the integrations page (i) lists them with each one's setup block.
+// The console reads them at the start, every few seconds, after a resync
+// and when a journal entry names one it has not heard of. Without it the
+// page says the integrations cannot be listed.
+type IntegrationLister interface {
+	Integrations(ctx context.Context) ([]*incidents.Integration, error)
+}
+
 // Options configure the console.
 type Options struct {
 	// WebhookURL is the default integration's webhook URL, shown in the
-	// header, in the empty state and in a ready curl line.
+	// header (with its integration's kind, once the integrations are read),
+	// in the empty state and in a ready curl line. Its address also makes
+	// the URLs and setup blocks of the integrations page.
 	WebhookURL string
 	// Bell rings the terminal bell when a new sev1 incident arrives, and at
 	// each re-alert heard on Alerts.

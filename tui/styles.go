@@ -41,6 +41,7 @@ type Styles struct {
 	StatusOK  lipgloss.Style
 	StatusErr lipgloss.Style
 	Warning   lipgloss.Style // the line that says klaxon is not taking alerts
+	Chaos     lipgloss.Style // the line that says an integration's chaos is on
 	Code      lipgloss.Style
 
 	Label   lipgloss.Style
@@ -91,6 +92,7 @@ func NewStyles(r *lipgloss.Renderer) Styles {
 	s.StatusOK = r.NewStyle().Foreground(green)
 	s.StatusErr = r.NewStyle().Bold(true).Foreground(red)
 	s.Warning = r.NewStyle().Bold(true).Foreground(white).Background(red)
+	s.Chaos = r.NewStyle().Bold(true).Foreground(black).Background(orange)
 	s.Code = r.NewStyle().Bold(true)
 
 	s.Label = r.NewStyle().Foreground(grey)

@@ -42,6 +42,9 @@ func (m *Model) headerHeight() int {
 	if !m.health.OK {
 		h++ // the warning line
 	}
+	if m.anyChaos() {
+		h++ // the chaos line
+	}
 	return h
 }
 
@@ -68,6 +71,10 @@ func (m *Model) helpKeys() helpKeys {
 		return m.keys.incidentDetailHelp()
 	case m.detail.kind == detailRequest:
 		return m.keys.requestDetailHelp()
+	case m.detail.kind == detailSetup:
+		return m.keys.setupHelp()
+	case m.integs.open:
+		return m.keys.integrationsHelp()
 	case m.view == viewRequests:
 		return m.keys.requestsHelp()
 	case m.view == viewSuppressed:
@@ -86,9 +93,12 @@ func (m Model) View() string {
 	lines = append(lines, m.tabsView())
 	body := m.bodyHeight()
 	var bodyLines []string
-	if m.detail.kind != detailNone {
+	switch {
+	case m.detail.kind != detailNone:
 		bodyLines = m.detailView(body)
-	} else {
+	case m.integs.open:
+		bodyLines = m.integrationsView(body)
+	default:
 		bodyLines = m.listView(body)
 	}
 	for len(bodyLines) < body {
@@ -147,10 +157,13 @@ func (m *Model) headerView() []string {
 	line := left + strings.Repeat(" ", max(1, m.width-ansi.StringWidth(left)-ansi.StringWidth(right))) + right
 	out := []string{line}
 	if m.opts.WebhookURL != "" {
-		out = append(out, st.Dim.Render("webhook ")+st.URL.Render(termtext.Line(m.opts.WebhookURL)))
+		out = append(out, m.webhookLine())
 	}
 	if !m.health.OK {
 		out = append(out, m.healthWarning())
+	}
+	if chaos := m.chaosWarning(); chaos != "" {
+		out = append(out, chaos)
 	}
 	return out
 }
@@ -181,12 +194,20 @@ func (m *Model) tabsView() string {
 	var b strings.Builder
 	for v := viewOpen; v < viewCount; v++ {
 		label := fmt.Sprintf("%d %s %s", v+1, viewNames[v], m.countText(v))
-		if v == m.view {
+		if v == m.view && !m.integs.open {
 			b.WriteString(st.TabActive.Render("[" + label + "]"))
 		} else {
 			b.WriteString(st.Tab.Render(" " + label + " "))
 		}
 		b.WriteString(" ")
+	}
+	if m.integs.open {
+		// The page is a tab while it is open.
+		n := "…"
+		if m.integs.loaded {
+			n = thousands(len(m.integs.list))
+		}
+		b.WriteString(st.TabActive.Render("[i Integrations " + n + "]"))
 	}
 	return b.String()
 }
@@ -439,18 +460,33 @@ func (m *Model) requestsView(height int) []string {
 				"    "+st.Code.Render(`curl -d '{"title":"test page","severity":"sev2"}' \`),
 				"      "+st.Code.Render(termtext.Line(m.opts.WebhookURL)))
 		}
+		if listsIntegrations(m.src) {
+			out = append(out, "", "  "+st.Code.Render("i")+" lists the integrations, with what to paste into each sender.")
+		}
 		return out
 	}
-	// marker 2, age 4, method 6, path, status 3, outcome 10, reason.
-	flex := max(10, m.width-2-4-1-6-1-1-3-1-10-1)
+	// marker 2, age 4, method 6, kind 4 (its full name from 120 columns),
+	// path, status 3, outcome 10, reason.
+	kindW := 4
+	if m.width >= 120 {
+		kindW = 12
+	}
+	flex := max(10, m.width-2-4-1-6-1-kindW-1-1-3-1-10-1)
 	path := max(5, flex*2/5)
 	reason := max(5, flex-path)
-	header := "  " + fitRight("AGE", 4) + " " + fit("METHOD", 6) + " " + fit("PATH", path) + " " + fit("ANS", 3) + " " +
+	header := "  " + fitRight("AGE", 4) + " " + fit("METHOD", 6) + " " + fit("KIND", kindW) + " " + fit("PATH", path) + " " + fit("ANS", 3) + " " +
 		fit("OUTCOME", 10) + " " + fit("REASON", reason)
 	out := []string{st.Columns.Render(header)}
 	now := m.now()
 	for i, r := range rows {
 		why := r.Error
+		if why == "" && len(r.Alerts) > 1 {
+			// A request of several alerts: what they did, in a few words.
+			why = alertTally(r.Alerts)
+			if len(r.Warnings) > 0 {
+				why += "; " + plural(len(r.Warnings), "warning", "warnings")
+			}
+		}
 		if why == "" && len(r.Warnings) > 0 {
 			why = strings.Join(r.Warnings, "; ")
 		}
@@ -458,7 +494,8 @@ func (m *Model) requestsView(height int) []string {
 			why = "incident #" + itoa(r.Incident)
 		}
 		code := fit(strconv.Itoa(r.Status), 3)
-		lead := fitRight(age(now, r.At), 4) + " " + fit(oneLine(r.Method, 6), 6) + " " + fit(oneLine(r.Path, path), path) + " "
+		lead := fitRight(age(now, r.At), 4) + " " + fit(oneLine(r.Method, 6), 6) + " " + fit(kindLabel(r.Kind, kindW), kindW) + " " +
+			fit(oneLine(r.Path, path), path) + " "
 		tail := " " + fit(oneLine(string(r.Outcome), 10), 10) + " " + fit(oneLine(why, reason), reason)
 		if first+i == w.sel {
 			out = append(out, "▶ "+st.Selected.Render(lead+code+tail))
@@ -502,6 +539,24 @@ func (m *Model) detailView(height int) []string {
 			name = st.Dim.Render(untitledLabel)
 		}
 		title = lead + name + st.Dim.Render(tail)
+	case d.kind == detailSetup && d.integ != nil:
+		// "am (alertmanager, dedup key fingerprint): paste this into its
+		// sender", shortened from the end to fit.
+		it := d.integ
+		name := oneLine(it.Name, max(5, m.width/2))
+		kind := oneLine(string(it.Kind), 20)
+		tails := []string{" (" + kind + ")"}
+		if kn := keyName(it.Kind); kn != "" {
+			tails = append([]string{" (" + kind + ", dedup key " + kn + "): paste this into its sender", " (" + kind + ", dedup key " + kn + ")"}, tails...)
+		}
+		tail := tails[len(tails)-1]
+		for _, t := range tails {
+			if ansi.StringWidth(name)+ansi.StringWidth(t) <= m.width {
+				tail = t
+				break
+			}
+		}
+		title = st.Bold.Render(name) + st.Dim.Render(tail)
 	default:
 		title = fmt.Sprintf("#%d", d.id)
 	}
@@ -530,7 +585,12 @@ func (m *Model) statusView() string {
 	if n := len(m.marks); n > 0 {
 		right = append(right, thousands(n)+" marked")
 	}
-	if m.detail.kind == detailNone {
+	switch {
+	case m.detail.kind == detailNone && m.integs.open:
+		if s := &m.integs; len(s.list) > 0 {
+			right = append(right, thousands(s.sel+1)+"/"+thousands(len(s.list)))
+		}
+	case m.detail.kind == detailNone:
 		w := m.list(m.view)
 		if st := w.state(); st.loading && m.now().Sub(st.since) >= slowLoad {
 			right = append(right, "loading…")
@@ -541,7 +601,7 @@ func (m *Model) statusView() string {
 			total = max(total, pos+1)
 			right = append(right, thousands(pos+1)+"/"+thousands(total))
 		}
-	} else if m.detail.vp.TotalLineCount() > m.detail.vp.Height {
+	case m.detail.vp.TotalLineCount() > m.detail.vp.Height:
 		right = append(right, fmt.Sprintf("%3.0f%%", m.detail.vp.ScrollPercent()*100))
 	}
 	r := st.Dim.Render(strings.Join(right, "  "))
@@ -569,6 +629,9 @@ func (m *Model) statusView() string {
 func (m *Model) loadErr() error {
 	if m.detail.kind != detailNone {
 		return m.detail.err
+	}
+	if m.integs.open {
+		return m.integs.err
 	}
 	if err := m.list(m.view).state().err; err != nil {
 		return err
