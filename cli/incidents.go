@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -124,7 +125,7 @@ func printTable(w io.Writer, list []*incidents.Incident, status string) error {
 	now := time.Now()
 	for _, in := range list {
 		fmt.Fprintf(tw, "#%d\t%s\t%s\t%s\t×%d\t%s ago\t%s\t%s\n", in.ID, orDash(string(in.Severity)), orDash(string(in.Priority)),
-			in.Status, in.Suppressed, Age(now.Sub(in.LastSeen)), termtext.Line(in.Integration), termtext.Line(cut(orDash(in.Title), 80)))
+			in.Status, in.Suppressed, Age(now.Sub(in.LastSeen)), termtext.Visible(in.Integration), termtext.Visible(cut(orDash(in.Title), 80)))
 	}
 	return tw.Flush()
 }
@@ -132,19 +133,20 @@ func printTable(w io.Writer, list []*incidents.Incident, status string) error {
 // writeIncidents prints incidents as JSON ({"incidents":[…]}), NDJSON (one
 // incident a line) or CSV (a header, then one row an incident; with
 // timelines, one row a timeline entry).
+//
+// Whatever a terminal may show is inert: JSON escapes control, bidi and
+// zero-width characters as \u… (termtext.JSON; it decodes to the same
+// values), and CSV shows them as symbols (termtext.Cell: ␛, ⟨U+200B⟩).
 func writeIncidents(w io.Writer, format string, list []*incidents.Incident) error {
 	if list == nil {
 		list = []*incidents.Incident{}
 	}
 	switch format {
 	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"incidents": list})
+		return writeJSON(w, map[string]any{"incidents": list}, true)
 	case "ndjson":
-		enc := json.NewEncoder(w)
 		for _, in := range list {
-			if err := enc.Encode(in); err != nil {
+			if err := writeJSON(w, in, false); err != nil {
 				return err
 			}
 		}
@@ -164,7 +166,7 @@ func writeIncidents(w io.Writer, format string, list []*incidents.Incident) erro
 	}
 	cw.Write(header)
 	for _, in := range list {
-		row := []string{strconv.FormatInt(in.ID, 10), in.Integration, in.Service, in.Title, string(in.Severity), string(in.Priority),
+		row := []string{strconv.FormatInt(in.ID, 10), csvText(in.Integration), csvText(in.Service), csvText(in.Title), string(in.Severity), string(in.Priority),
 			string(in.Status), strconv.FormatInt(in.Suppressed, 10), incidents.FormatTime(in.FirstSeen), incidents.FormatTime(in.LastSeen),
 			timeOrEmpty(in.AcknowledgedAt), timeOrEmpty(in.ResolvedAt), string(in.ResolvedBy), csvDetails(in.Details)}
 		if !withTimeline {
@@ -172,16 +174,29 @@ func writeIncidents(w io.Writer, format string, list []*incidents.Incident) erro
 			continue
 		}
 		for _, entry := range in.Timeline {
-			cw.Write(append(row, incidents.FormatTime(entry.At), string(entry.Kind), string(entry.By), entry.From, entry.To))
+			cw.Write(append(row, incidents.FormatTime(entry.At), string(entry.Kind), csvText(string(entry.By)), csvText(entry.From), csvText(entry.To)))
 		}
 	}
 	cw.Flush()
 	return cw.Error()
 }
 
+// writeJSON writes v as JSON (indented or on one line) with whatever a
+// terminal would act on or hide escaped.
+func writeJSON(w io.Writer, v any, indent bool) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	if indent {
+		enc.SetIndent("", "  ")
+	}
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(termtext.JSON(buf.Bytes()))
+	return err
+}
+
 // csvDetails is the details as text: a JSON string as itself, else its JSON.
-// A cell starting with = + - @ is prefixed with ' so spreadsheets show it
-// instead of running it as a formula.
 func csvDetails(d json.RawMessage) string {
 	var s string
 	if json.Unmarshal(d, &s) != nil {
@@ -190,7 +205,16 @@ func csvDetails(d json.RawMessage) string {
 			s = ""
 		}
 	}
-	if s != "" && strings.ContainsRune("=+-@", rune(s[0])) {
+	return csvText(s)
+}
+
+// csvText is webhook text for a CSV cell: control, bidi and zero-width
+// characters shown as symbols (termtext.Cell), and a cell starting with
+// = + - @ or a tab prefixed with ' so spreadsheets show it instead of
+// running it as a formula.
+func csvText(s string) string {
+	s = termtext.Cell(s)
+	if s != "" && strings.ContainsRune("=+-@\t", rune(s[0])) {
 		s = "'" + s
 	}
 	return s
