@@ -450,7 +450,7 @@ func TestChaos(t *testing.T) {
 	if n, _ := h.svc.CountIncidents(context.Background(), incidents.Filter{Status: "all"}); n != 0 {
 		t.Fatalf("%d incidents stored under chaos", n)
 	}
-	if j := h.lastRequest(); j.Outcome != incidents.Chaosed || j.Status != 503 {
+	if j := h.lastRequest(); j.Outcome != incidents.Chaosed || j.Status != 503 || j.Kind != incidents.KindWebhook {
 		t.Fatalf("journal: %s %d", j.Outcome, j.Status)
 	}
 	h.svc.SetChaos(context.Background(), "default", incidents.Chaos{})

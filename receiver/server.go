@@ -298,6 +298,10 @@ func (s *Server) handleWebhookPath(w http.ResponseWriter, r *http.Request) *inci
 	case encoded(r.Header.Get("Content-Encoding")):
 		s.finish(w, req, r, refuse(415, "Content-Encoding %s is not supported; send the body uncompressed (plain JSON)", r.Header.Get("Content-Encoding")), shape)
 	default:
+		req.Kind = rt.dialect
+		if req.Kind == "" {
+			req.Kind = integ.Kind
+		}
 		if s.chaos(ctx, w, req, r, integ, shape) {
 			return req
 		}
@@ -306,11 +310,7 @@ func (s *Server) handleWebhookPath(w http.ResponseWriter, r *http.Request) *inci
 			s.finish(w, req, r, refuse(429, "integration %q is over its rate limit of %g events a second; send again in %s", integ.Name, s.opts.RateLimit, wait.Round(time.Millisecond)), shape)
 			return req
 		}
-		kind := rt.dialect
-		if kind == "" {
-			kind = integ.Kind
-		}
-		req.Kind = kind
+		kind := req.Kind
 		var mismatch []string
 		if rt.dialect != "" && integ.Kind != rt.dialect {
 			mismatch = append(mismatch, fmt.Sprintf("integration %q is of kind %s; this route speaks %s, so its dedup key is the %s", integ.Name, integ.Kind, rt.dialect, rt.dialect.KeyName()))
