@@ -56,8 +56,38 @@ func TestBenchConsoleRuns(t *testing.T) {
 			t.Fatalf("no key was timed:\n%s", report)
 		}
 	}
-	out, err := exec.Command(bin, "bench", "--rate", "100").CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "--rate is for --console") {
-		t.Fatalf("--rate without --console: %v\n%s", err, out)
+	out, err := exec.Command(bin, "bench", "--rate", "-1").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "--rate is a number of events a second") {
+		t.Fatalf("--rate -1: %v\n%s", err, out)
+	}
+}
+
+// klaxon bench --rate paces the load against the servers as child processes
+// too, and --peer alertmanager measures Alertmanager beside klaxon (where it
+// is installed).
+func TestBenchRateAndPeerRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real binary under load")
+	}
+	bin := buildKlaxon(t)
+	args := []string{"bench", "--rate", "300", "--duration", "500ms", "--warmup", "100ms", "--durable=false", "--dir", t.TempDir()}
+	wants := []string{"300 events/s paced", "new titles", "repeating titles", "fell due"}
+	if _, err := exec.LookPath("prometheus-alertmanager"); err == nil {
+		args = append(args, "--peer", "alertmanager")
+		wants = append(wants, "AM new alerts", "AM repeating", "klaxon against Alertmanager")
+	} else {
+		t.Log("Alertmanager is not installed: --peer is not run")
+	}
+	out, err := exec.Command(bin, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("klaxon %v: %v\n%s", args, err, out)
+	}
+	for _, want := range wants {
+		if !strings.Contains(string(out), want) {
+			t.Fatalf("the report lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(string(out), "errors, the first") {
+		t.Fatalf("a measurement had errors:\n%s", out)
 	}
 }

@@ -92,31 +92,42 @@ func TestPrintAgainstDurable(t *testing.T) {
 	}
 }
 
-// The report reads in a terminal of 80 columns, even with large figures.
+// The report reads in a terminal of 80 columns, even with large figures,
+// with the peer and at a fixed rate.
 func TestReportFitsEightyColumns(t *testing.T) {
 	big := func(run int, target string) Measurement {
 		return Measurement{Run: run, Target: target, Ratio: 0.99, DBBytes: 99_999 << 20, PerCommit: 255.9, Others: 1.99,
 			Usage:  usage{PeakRSS: 9_999 << 20, CPU: 999 * time.Second},
-			Result: Result{Requests: 999_999, Errors: 99_999, Elapsed: 9 * time.Second, P50: 999 * time.Millisecond, P99: 9999 * time.Millisecond, Max: 9999 * time.Millisecond}}
+			Result: Result{Requests: 999_999, Errors: 99_999, Unsent: 999_999, Elapsed: 9 * time.Second, P50: 999 * time.Millisecond, P99: 9999 * time.Millisecond, Max: 9999 * time.Millisecond}}
 	}
-	var all []Measurement
-	for run := 1; run <= 3; run++ {
-		for _, target := range []string{targetNoop, targetDurable, string(NewTitles), string(RepeatTitles)} {
-			all = append(all, big(run, target))
+	for _, c := range []Config{{Runs: 3}, {Runs: 3, Rate: 99_999, Peer: PeerAlertmanager}} {
+		var all []Measurement
+		for run := 1; run <= 3; run++ {
+			for _, target := range []string{targetNoop, targetDurable, string(NewTitles), string(RepeatTitles),
+				peerPrefix + string(NewTitles), peerPrefix + string(RepeatTitles)} {
+				all = append(all, big(run, target))
+			}
 		}
-	}
-	var out bytes.Buffer
-	fmt.Fprintf(&out, speedFormat, "run", "target", "req/s", "p50", "p99", "max", "errors", "vs no-op")
-	for _, m := range all {
-		printSpeed(&out, "1", m)
-	}
-	printReport(&out, all, true)
-	for _, line := range strings.Split(out.String(), "\n") {
-		if n := utf8.RuneCountInString(line); n > 80 {
-			t.Errorf("%d columns: %q", n, line)
+		var out bytes.Buffer
+		fmt.Fprintf(&out, speedFormat, "run", "target", "req/s", "p50", "p99", "max", "errors", lastColumn(c))
+		for _, m := range all {
+			printSpeed(&out, "1", m)
 		}
-	}
-	if !strings.Contains(out.String(), "repeating titles  1.00 of no-op  p99 10.00s  99999 errors  misses the bar") {
-		t.Fatalf("no verdict:\n%s", out.String())
+		printReport(&out, all, c)
+		for _, line := range strings.Split(out.String(), "\n") {
+			if n := utf8.RuneCountInString(line); n > 80 {
+				t.Errorf("%d columns: %q", n, line)
+			}
+		}
+		report := out.String()
+		if c.Rate == 0 && !strings.Contains(report, "repeating titles  1.00 of no-op  p99 10.00s  99999 errors  misses the bar") {
+			t.Fatalf("no verdict:\n%s", report)
+		}
+		if c.Rate > 0 && (strings.Contains(report, "of no-op") || !strings.Contains(report, "fell due")) {
+			t.Fatalf("at a fixed rate:\n%s", report)
+		}
+		if !strings.Contains(report, "AM repeating") || !strings.Contains(report, "repeating titles  111111  111111   1.00   10.00s   10.00s   908µs   908µs   1.00") {
+			t.Fatalf("no comparison with the peer:\n%s", report)
+		}
 	}
 }

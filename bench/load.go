@@ -28,16 +28,32 @@ const (
 	RepeatTitles Pattern = "repeat"
 )
 
+// Format is the dialect of the bodies a load sends.
+type Format int
+
+const (
+	// KlaxonEvent is one event of klaxon's generic webhook per request.
+	KlaxonEvent Format = iota
+	// AlertmanagerAlerts is what Prometheus posts to Alertmanager's
+	// POST /api/v2/alerts: a JSON array, here of one alert per request.
+	AlertmanagerAlerts
+)
+
 // Load is one load-generator run against one URL.
 type Load struct {
 	URL         string        // http://127.0.0.1:PORT/path
 	Pattern     Pattern       // what the bodies say
+	Format      Format        // and in which dialect
 	Titles      int           // distinct titles for RepeatTitles; default 1000
 	Connections int           // keep-alive connections, each with one request in flight
 	Warmup      time.Duration // sent but not counted
 	Duration    time.Duration // counted; ignored when Requests is set
 	Requests    int64         // stop after this many counted answers (0: by Duration)
 	Nonce       string        // makes NewTitles titles unique across runs
+	// Window, when set, is called as the counted window opens (end false)
+	// and as it closes (end true), so that what the server used can be read
+	// over the window alone. Drive returns only after both calls.
+	Window func(end bool)
 }
 
 // Result is what a Load measured.
@@ -48,6 +64,10 @@ type Result struct {
 	Elapsed  time.Duration // the counted window
 	P50, P99 time.Duration
 	Max      time.Duration
+	// Unsent is, for a paced load, how many events fell due in the window
+	// but had not been sent by its end: the receiver (or the load
+	// generator) fell that far behind. Their latency is not in P50 or P99.
+	Unsent int64
 }
 
 // PerSecond is the throughput over the counted window.
@@ -75,15 +95,7 @@ func Drive(ctx context.Context, l Load) (Result, error) {
 	if l.Titles <= 0 {
 		l.Titles = 1000
 	}
-	path := u.EscapedPath()
-	if path == "" {
-		path = "/"
-	}
-	if u.RawQuery != "" {
-		path += "?" + u.RawQuery
-	}
-	head := "POST " + path + " HTTP/1.1\r\nHost: " + u.Host +
-		"\r\nUser-Agent: klaxon-bench\r\nContent-Type: application/json\r\nContent-Length: "
+	head := requestHead(u)
 
 	var (
 		counted, errs atomic.Int64
@@ -104,6 +116,7 @@ func Drive(ctx context.Context, l Load) (Result, error) {
 	fail := func(err error) {
 		firstErr.Do(func() { firstErrText = err.Error() })
 	}
+	windowDone := watchWindow(ctx, measureFrom, l.Window)
 	for w := 0; w < l.Connections; w++ {
 		wg.Add(1)
 		go func(w int) {
@@ -151,6 +164,8 @@ func Drive(ctx context.Context, l Load) (Result, error) {
 		}(w)
 	}
 	wg.Wait()
+	cancel()
+	<-windowDone
 	end := time.Now()
 	if l.Requests == 0 && end.After(measureTo) {
 		end = measureTo
@@ -160,6 +175,30 @@ func Drive(ctx context.Context, l Load) (Result, error) {
 		return r, errors.New("bench: no request was answered")
 	}
 	return r, nil
+}
+
+// watchWindow calls window(false) at from and window(true) once ctx is done
+// (the window's end, or the count reached), then closes the channel it
+// returns. Should ctx end before from, window is called for both at once.
+func watchWindow(ctx context.Context, from time.Time, window func(end bool)) <-chan struct{} {
+	done := make(chan struct{})
+	if window == nil {
+		close(done)
+		return done
+	}
+	t := time.NewTimer(time.Until(from))
+	go func() {
+		defer close(done)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+		}
+		window(false)
+		<-ctx.Done()
+		window(true)
+	}()
+	return done
 }
 
 // summarize makes a Result of the latencies each worker counted (in
@@ -180,13 +219,16 @@ func summarize(lat [][]uint32, errs int64, firstErr string, elapsed time.Duratio
 	return r
 }
 
-// body writes one event's JSON for worker w's seq-th request.
+// body writes the body of worker w's seq-th request.
 func (l Load) body(b []byte, w, seq int) []byte {
+	if l.Format == AlertmanagerAlerts {
+		return l.alertmanagerBody(b, w, seq)
+	}
 	b = append(b, `{"title":"`...)
 	switch l.Pattern {
 	case RepeatTitles:
 		b = append(b, "disk nearly full on db-"...)
-		b = strconv.AppendInt(b, int64((seq*l.Connections+w)%l.Titles), 10)
+		b = strconv.AppendInt(b, int64(l.titleIndex(w, seq)), 10)
 	default:
 		b = append(b, "disk nearly full "...)
 		b = append(b, l.Nonce...)
@@ -198,6 +240,35 @@ func (l Load) body(b []byte, w, seq int) []byte {
 	b = append(b, `","severity":"sev2","priority":"p3","body":{"host":"db-`...)
 	b = strconv.AppendInt(b, int64(w), 10)
 	b = append(b, `","mount":"/var/lib/postgresql","used_percent":97.5,"check":"disk"}}`...)
+	return b
+}
+
+// titleIndex is which of the Titles the seq-th request of worker w names.
+func (l Load) titleIndex(w, seq int) int { return (seq*l.Connections + w) % l.Titles }
+
+// alertmanagerBody writes what Prometheus would post to Alertmanager for the
+// same event: one alert, its alertname one of Titles names; in the
+// NewTitles pattern an instance label makes each label set (Alertmanager's
+// identity of an alert) new, while repeats send the same label sets again.
+// startsAt is now, as a firing rule's alert is first sent.
+func (l Load) alertmanagerBody(b []byte, w, seq int) []byte {
+	b = append(b, `[{"labels":{"alertname":"DiskNearlyFull`...)
+	b = strconv.AppendInt(b, int64(l.titleIndex(w, seq)), 10)
+	b = append(b, `","severity":"warning","mount":"/var/lib/postgresql"`...)
+	if l.Pattern != RepeatTitles {
+		b = append(b, `,"instance":"`...)
+		b = append(b, l.Nonce...)
+		b = append(b, '-')
+		b = strconv.AppendInt(b, int64(w), 10)
+		b = append(b, '-')
+		b = strconv.AppendInt(b, int64(seq), 10)
+		b = append(b, '"')
+	}
+	b = append(b, `},"annotations":{"summary":"disk nearly full on db-`...)
+	b = strconv.AppendInt(b, int64(w), 10)
+	b = append(b, `","used_percent":"97.5"},"startsAt":"`...)
+	b = time.Now().UTC().AppendFormat(b, time.RFC3339)
+	b = append(b, `"}]`...)
 	return b
 }
 

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"flag"
@@ -35,7 +36,9 @@ func runBench(ctx context.Context, args []string, e Env) error {
 			"connections for --duration in two patterns (new: every title new; repeat: --titles titles repeating, so\n"+
 			"most events are suppressed), then a no-op handler (decode the JSON, answer 200) and a bare durable\n"+
 			"receiver (the same, storing one row per event before it answers) the same way, and prints req/s,\n"+
-			"p50/p99, the ratio to the no-op handler and to the bare durable receiver, and the servers' peak RSS.\n"+
+			"p50/p99, the ratio to the no-op handler and to the bare durable receiver, and the servers' peak RSS\n"+
+			"and CPU per request. --peer alertmanager measures Prometheus Alertmanager the same way in the same\n"+
+			"runs; --rate N paces every load at N events a second instead (latency from when each event fell due).\n"+
 			"Flags after -- go to the receiver (for example -- --journal-limit 1000).", e.Stderr)
 	fs.IntVar(&c.Connections, "connections", 64, "keep-alive connections, one request in flight on each")
 	fs.DurationVar(&c.Duration, "duration", 10*time.Second, "how long each measurement lasts")
@@ -46,11 +49,15 @@ func runBench(ctx context.Context, args []string, e Env) error {
 	fs.IntVar(&c.Titles, "titles", 1000, "distinct titles of the repeat pattern")
 	fs.BoolVar(&c.Noop, "noop", true, "measure the no-op handler too, for the ratio")
 	fs.BoolVar(&c.Durable, "durable", true, "measure a bare durable receiver too (the no-op handler plus one row per event,\ngroup commit, synchronous=FULL): what this disk allows any receiver that stores before it answers")
+	fs.StringVar(&c.Peer, "peer", "", "also measure `PEER` in each pattern in the same runs: alertmanager (Prometheus Alertmanager,\nPOST /api/v2/alerts, one alert per request, alertnames from --titles names), and print klaxon's\nreq/s and CPU per request against it")
+	fs.StringVar(&c.PeerExe, "alertmanager", "", "the Alertmanager binary for --peer alertmanager (default prometheus-alertmanager or\nalertmanager on PATH)")
 	fs.StringVar(&c.Dir, "dir", "", "make the temporary data directories in `DIR` (default the system's temp dir; put it on the disk you care about)")
 	fs.BoolVar(&c.Keep, "keep", false, "keep the data directories")
-	fs.StringVar(&c.ProfileDir, "profile", "", "write each server's CPU profile into `DIR` (for go tool pprof)")
+	fs.StringVar(&c.ProfileDir, "profile", "", "write each server's CPU profile into `DIR` (for go tool pprof; Alertmanager's from its /debug/pprof\nover the window)")
+	fs.BoolVar(&c.CommitLog, "commit-log", false, "with --profile: the receiver also writes when each commit returned and how many events it held\n(TARGET-runN.commits.txt: nanoseconds since it started, events)")
 	fs.BoolVar(&console, "console", false, "instead, time the console's answer to key presses while the receiver takes the first pattern's load,\nboth in this process as klaxon runs them")
-	fs.Float64Var(&rate, "rate", 0, "with --console: send `N` events a second straight into the receiver's HTTP handler in this process\n(no sockets, no load generator beside it; from 1,000 goroutines, whatever --connections says) instead of\nover loopback connections")
+	fs.Float64Var(&rate, "rate", 0, "pace every load at `N` events a second (an open load from --workers goroutines: latency counts\nfrom when each event fell due) instead of --connections closed-loop connections. With --console,\nthe events go straight into the receiver's HTTP handler in this process (no sockets)")
+	fs.IntVar(&c.Workers, "workers", 1000, "with --rate: goroutines sending, each on an idle keep-alive connection or a new one")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -68,6 +75,28 @@ func runBench(ctx context.Context, args []string, e Env) error {
 	if len(c.Patterns) == 0 && !c.Noop && !c.Durable {
 		return usageError(fs, "nothing to measure")
 	}
+	if rate < 0 {
+		return usageError(fs, "--rate is a number of events a second")
+	}
+	c.Rate = rate
+	switch c.Peer {
+	case "":
+		if c.PeerExe != "" {
+			return usageError(fs, "--alertmanager goes with --peer alertmanager")
+		}
+	case bench.PeerAlertmanager:
+		if console {
+			return usageError(fs, "--peer is not for --console")
+		}
+		if len(c.Patterns) == 0 {
+			return usageError(fs, "--peer needs a pattern")
+		}
+		if c.PeerExe, err = bench.FindAlertmanager(c.PeerExe); err != nil {
+			return err
+		}
+	default:
+		return usageError(fs, "--peer %q: the peer klaxon bench knows is alertmanager", c.Peer)
+	}
 	if c.Exe, err = os.Executable(); err != nil {
 		return fmt.Errorf("find the klaxon binary to run as the server under test: %v", err)
 	}
@@ -75,9 +104,6 @@ func runBench(ctx context.Context, args []string, e Env) error {
 		if err := os.MkdirAll(c.ProfileDir, 0o755); err != nil {
 			return err
 		}
-	}
-	if rate != 0 && (!console || rate < 0) {
-		return usageError(fs, "--rate is for --console, and a number of events a second")
 	}
 	if console {
 		return runConsoleBench(ctx, c, rate, e)
@@ -188,12 +214,13 @@ func runBenchChild(ctx context.Context, args []string, e Env) error {
 	}
 	kind := args[0]
 	var c Config
-	var cpuProfile, memProfile, traceFile string
+	var cpuProfile, memProfile, traceFile, commitLog string
 	fs := newFlagSet("klaxon bench child", "klaxon bench child noop|durable|receiver [flags]", "A server under test for klaxon bench.", e.Stderr)
 	serverFlags(fs, &c)
 	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to `FILE`")
 	fs.StringVar(&memProfile, "memprofile", "", "write an allocation profile to `FILE` on exit")
 	fs.StringVar(&traceFile, "trace", "", "write an execution trace to `FILE` (for go tool trace)")
+	fs.StringVar(&commitLog, "commit-log", "", "receiver: write to `FILE` on exit when each commit returned (ns since start) and its events")
 	if _, err := parse(fs, args[1:]); err != nil {
 		return err
 	}
@@ -245,8 +272,42 @@ func runBenchChild(ctx context.Context, args []string, e Env) error {
 			return err
 		}
 		defer app.Close()
+		if commitLog != "" {
+			defer logCommits(app, commitLog)()
+		}
 		fmt.Fprintf(e.Stdout, "url %s\n", app.WebhookURL())
 		return app.Serve(ctx)
 	}
 	return fmt.Errorf("bench child %q: want noop, durable or receiver", kind)
+}
+
+// logCommits has app's writer note when each commit returned and how many
+// writes it held (besides the metrics), and returns what writes them to file
+// (nanoseconds since now, writes; one commit a line) once the writer is done.
+func logCommits(app *App, file string) (write func()) {
+	type commit struct {
+		at     time.Duration
+		writes int
+	}
+	start := time.Now()
+	commits := make([]commit, 0, 1<<16)
+	db := app.DB
+	db.OnCommit(func(writes int) { // on the writer: only append
+		app.Metrics.ObserveCommit(writes)
+		commits = append(commits, commit{time.Since(start), writes})
+	})
+	return func() {
+		db.Close() // the writer stops: commits is its no more (app.Close then does nothing more to it)
+		f, err := os.Create(file)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "klaxon bench child: %v\n", err)
+			return
+		}
+		w := bufio.NewWriter(f)
+		for _, c := range commits {
+			fmt.Fprintf(w, "%d %d\n", c.at.Nanoseconds(), c.writes)
+		}
+		w.Flush()
+		f.Close()
+	}
 }
