@@ -40,22 +40,60 @@ func (ff *filterFlags) filter() (incidents.Filter, error) {
 
 // listAll reads every page of what f selects, up to max incidents (0: all).
 func listAll(ctx context.Context, b backend, f incidents.Filter, max int) ([]*incidents.Incident, error) {
-	var all []*incidents.Incident
-	f.Limit = 1000
+	l, err := listUpTo(ctx, b, f, max)
+	return l.Items, err
+}
+
+// listUpTo reads the pages of what f selects from f.Cursor on, up to max
+// incidents (0: all). Its last page asks for no more than remain, so the
+// cursor it returns takes up right after the last incident listed; it is
+// empty when nothing is left.
+func listUpTo(ctx context.Context, b backend, f incidents.Filter, max int) (incidents.Page[*incidents.Incident], error) {
+	var all incidents.Page[*incidents.Incident]
 	for {
+		f.Limit = pageSize
+		if max > 0 && max-len(all.Items) < pageSize {
+			f.Limit = max - len(all.Items)
+		}
 		page, err := b.ListIncidents(ctx, f)
 		if err != nil {
-			return nil, err
+			return all, err
 		}
-		all = append(all, page.Items...)
-		if max > 0 && len(all) >= max {
-			return all[:max], nil
-		}
-		if page.NextCursor == "" {
+		all.Items = append(all.Items, page.Items...)
+		all.NextCursor = page.NextCursor
+		if page.NextCursor == "" || (max > 0 && len(all.Items) >= max) {
 			return all, nil
 		}
 		f.Cursor = page.NextCursor
 	}
+}
+
+// pageSize is the largest page the API gives (SPEC §4).
+const pageSize = 1000
+
+// countIncidents counts what f selects, when b can (a klaxon too old for
+// /api/v1/counts cannot).
+func countIncidents(ctx context.Context, b backend, f incidents.Filter) (int, bool) {
+	c, ok := b.(interface {
+		CountIncidents(ctx context.Context, f incidents.Filter) (int, error)
+	})
+	if !ok {
+		return 0, false
+	}
+	n, err := c.CountIncidents(ctx, f)
+	return n, err == nil
+}
+
+// thousands writes n with commas: 5,004.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	if n < 0 {
+		return "-" + thousands(-n)
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 var formats = "table, json, ndjson or csv"
@@ -67,20 +105,26 @@ func runIncidents(ctx context.Context, args []string, e Env) error {
 		format string
 		asJSON bool
 		limit  int
+		cursor string
 	)
-	fs := newFlagSet("klaxon incidents", "klaxon incidents [--status S] [--severity V] [--priority P] [--integration N] [--q TEXT] [--format table|json|ndjson|csv]",
-		"Lists incidents, worst first (severity, priority, newest), with the API's filters.", e.Stderr)
+	fs := newFlagSet("klaxon incidents", "klaxon incidents [--status S] [--severity V] [--priority P] [--integration N] [--q TEXT] [--format table|json|ndjson|csv] [--limit N] [--cursor C]",
+		"Lists incidents, worst first (severity, priority, newest), with the API's filters.\n"+
+			"When --limit leaves some out it says so on stderr; --json carries \"total\" and the \"next_cursor\" to go on from with --cursor.", e.Stderr)
 	commonFlags(fs, &c)
 	ff.add(fs, "open")
 	fs.StringVar(&format, "format", "table", "how to print: "+formats)
 	fs.BoolVar(&asJSON, "json", false, "print JSON (the same as --format json)")
 	fs.IntVar(&limit, "limit", 1000, "list at most `N` (0: all)")
+	fs.StringVar(&cursor, "cursor", "", "go on from this `C`ursor (the next_cursor of --json)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) > 0 {
 		return usageError(fs, "unexpected argument %q", pos[0])
+	}
+	if limit < 0 {
+		return usageError(fs, "--limit %d: give a number of incidents, or 0 for all", limit)
 	}
 	if asJSON {
 		format = "json"
@@ -92,18 +136,54 @@ func runIncidents(ctx context.Context, args []string, e Env) error {
 	if err != nil {
 		return err
 	}
-	var list []*incidents.Incident
+	f.Cursor = cursor
+	var (
+		page    incidents.Page[*incidents.Incident]
+		total   int
+		counted bool
+	)
 	err = withBackend(ctx, c, func(b backend) (err error) {
-		list, err = listAll(ctx, b, f, limit)
-		return err
+		page, err = listUpTo(ctx, b, f, limit)
+		if err != nil {
+			return err
+		}
+		if page.NextCursor == "" && cursor == "" {
+			total, counted = len(page.Items), true
+		} else {
+			total, counted = countIncidents(ctx, b, f)
+		}
+		return nil
 	})
 	if err != nil {
 		return err
 	}
-	if format == "table" {
-		return printTable(e.Stdout, list, ff.status)
+	if page.NextCursor != "" {
+		// A person reading a terminal learns what was left out; stdout stays the list.
+		if counted {
+			fmt.Fprintf(e.Stderr, "showing %s of %s (--limit 0 for all)\n", thousands(len(page.Items)), thousands(total))
+		} else {
+			fmt.Fprintf(e.Stderr, "showing the first %s; there are more (--limit 0 for all)\n", thousands(len(page.Items)))
+		}
 	}
-	return writeIncidents(e.Stdout, format, list)
+	switch format {
+	case "table":
+		return printTable(e.Stdout, page.Items, ff.status)
+	case "json":
+		list := page.Items
+		if list == nil {
+			list = []*incidents.Incident{}
+		}
+		out := struct {
+			Incidents  []*incidents.Incident `json:"incidents"`
+			NextCursor string                `json:"next_cursor"`
+			Total      *int                  `json:"total,omitempty"` // absent when the klaxon cannot count
+		}{Incidents: list, NextCursor: page.NextCursor}
+		if counted {
+			out.Total = &total
+		}
+		return writeJSON(e.Stdout, out, true)
+	}
+	return writeIncidents(e.Stdout, format, page.Items)
 }
 
 func validFormat(format string, extra ...string) bool {
