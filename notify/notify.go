@@ -10,7 +10,9 @@ import (
 	"encoding/json"
 	"log/slog"
 	"os/exec"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,7 +29,8 @@ type Source interface {
 type Options struct {
 	// Command is run through sh -c with the incident's JSON on stdin and
 	// KLAXON_REASON (created or realert), KLAXON_INCIDENT, KLAXON_SEVERITY
-	// and KLAXON_TITLE in its environment. Empty: no command.
+	// and KLAXON_TITLE in its environment, besides klaxon's own without
+	// KLAXON_API_TOKEN (see withoutSecrets). Empty: no command.
 	Command string
 	// Realert is how often a triggered, unacknowledged incident alerts again,
 	// by severity (NoSeverity for none). A missing or zero entry never
@@ -163,6 +166,23 @@ func (n *Notifier) realertSeverity(ctx context.Context, sev incidents.Severity, 
 	return true
 }
 
+// secretEnv are the variables of klaxon's environment its commands do not
+// get: the API token acts on every incident, and a paging script, or
+// whatever it runs, has no need of it.
+var secretEnv = []string{"KLAXON_API_TOKEN"}
+
+// withoutSecrets is env without the variables of secretEnv.
+func withoutSecrets(env []string) []string {
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		name, _, _ := strings.Cut(kv, "=")
+		if !slices.Contains(secretEnv, name) {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
 // MaxRealerts is how many triggered incidents of one severity re-alert.
 const MaxRealerts = 1000
 
@@ -184,7 +204,7 @@ func (n *Notifier) alert(ctx context.Context, in *incidents.Incident, reason str
 		defer cancel()
 		cmd := exec.CommandContext(cctx, "sh", "-c", n.opts.Command)
 		cmd.Stdin = bytes.NewReader(body)
-		cmd.Env = append(cmd.Environ(),
+		cmd.Env = append(withoutSecrets(cmd.Environ()),
 			"KLAXON_REASON="+reason,
 			"KLAXON_INCIDENT="+strconv.FormatInt(in.ID, 10),
 			"KLAXON_SEVERITY="+string(in.Severity),
