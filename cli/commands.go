@@ -501,8 +501,10 @@ func runAct(ctx context.Context, name, action string, args []string, e Env) erro
 func runSend(ctx context.Context, args []string, e Env) error {
 	var title, severity, priority, body, kind string
 	var resolve, ack bool
-	fs := newFlagSet("klaxon send", "klaxon send [--kind K] URL --title T [--severity sev1] [--priority p2] [--body B] [--resolve|--ack]",
+	var urlFile string
+	fs := newFlagSet("klaxon send", "klaxon send [--kind K] URL|--url-file FILE --title T [--severity sev1] [--priority p2] [--body B] [--resolve|--ack]",
 		"Sends one event to a webhook URL, as a monitoring tool would, and prints klaxon's answer.\n"+
+			"The URL holds the integration's token: --url-file keeps it off the command line, where ps shows it.\n"+
 			"With --kind, it sends what that sender really sends (the payload, route and headers of an Alertmanager\n"+
 			"notification, a PagerDuty event, …) to the klaxon of URL; the same command again is the sender's repeat.", e.Stderr)
 	fs.StringVar(&kind, "kind", "", kindHelp("send as sender `K` would (default webhook), one of:"))
@@ -512,14 +514,26 @@ func runSend(ctx context.Context, args []string, e Env) error {
 	fs.StringVar(&body, "body", "", "details: text, or a JSON object")
 	fs.BoolVar(&resolve, "resolve", false, "resolve the open incident with this title (with --kind: the firing's command again plus --resolve;\nan alertmanager or grafana alert is its labels, --severity included)")
 	fs.BoolVar(&ack, "ack", false, "acknowledge the open incident with this title (--kind pagerduty or opsgenie)")
+	fs.StringVar(&urlFile, "url-file", "", "read the webhook URL from `FILE` (- for stdin) instead of the command line, where ps shows its token")
 	var c Config
 	fs.StringVar(&c.TLSCert, "tls-cert", env("TLS_CERT", ""), "trust this certificate `FILE` for an https:// URL, besides the system's (KLAXON_TLS_CERT)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usageError(fs, "send takes one webhook URL")
+	switch {
+	case urlFile != "" && len(pos) > 0:
+		return usageError(fs, "give the webhook URL or --url-file, not both")
+	case urlFile == "" && len(pos) != 1:
+		return usageError(fs, "send takes one webhook URL (or --url-file FILE)")
+	}
+	target := ""
+	if urlFile != "" {
+		if target, err = readURLFile(urlFile, e.Stdin); err != nil {
+			return err
+		}
+	} else {
+		target = pos[0]
 	}
 	if resolve && ack {
 		return usageError(fs, "--resolve and --ack do not go together")
@@ -535,7 +549,7 @@ func runSend(ctx context.Context, args []string, e Env) error {
 		if ack {
 			return usageError(fs, "webhook senders cannot acknowledge; --ack needs --kind pagerduty or opsgenie")
 		}
-		req = webhookRequest(pos[0], title, severity, priority, body, resolve)
+		req = webhookRequest(target, title, severity, priority, body, resolve)
 	} else {
 		if priority != "" {
 			return usageError(fs, "--priority is for --kind webhook; %s senders say priority through --severity", k)
@@ -544,9 +558,9 @@ func runSend(ctx context.Context, args []string, e Env) error {
 		if err != nil {
 			return usageError(fs, "--severity: %v", err)
 		}
-		base, token, err := senders.ParseWebhookURL(pos[0])
+		base, token, err := senders.ParseWebhookURL(target)
 		if err != nil {
-			return err
+			return hideToken(err, target, urlFile != "")
 		}
 		step := senders.Firing
 		if resolve {
@@ -556,7 +570,7 @@ func runSend(ctx context.Context, args []string, e Env) error {
 		}
 		req, err = senders.Drill(senders.Target{Base: base, Token: token, Kind: k}, senders.Alert{Title: title, Severity: sev, Details: body}, step)
 		if err != nil {
-			return err
+			return hideToken(err, target, urlFile != "")
 		}
 	}
 	hc, err := senderFor(c)
@@ -565,7 +579,7 @@ func runSend(ctx context.Context, args []string, e Env) error {
 	}
 	status, answer, err := sendRequest(ctx, hc, req)
 	if err != nil {
-		return err
+		return hideToken(err, target, urlFile != "")
 	}
 	fmt.Fprintf(e.Stdout, "%d %s\n", status, termtext.Line(answer))
 	if status/100 != 2 {
