@@ -2,17 +2,66 @@ package incidents
 
 import "sync"
 
-// Change is what subscribers hear after a commit: a changed incident, a new
-// request journal entry, or Resync when the subscriber fell behind and must
-// reload from storage.
+// Change is what subscribers hear after a commit: a changed incident and
+// what happened to it, a new request journal entry, or Resync when the
+// subscriber fell behind and must reload from storage. It is the one road by
+// which consoles, event streams and the notifier hear of the world.
 type Change struct {
 	Incident *Incident `json:"incident,omitempty"`
+	// Kind says what happened to Incident: what a webhook event did to it,
+	// a person's or a timer's action, or a re-alert. Publish fills it from
+	// Outcome when only that is set.
+	Kind ChangeKind `json:"change,omitempty"`
 	// Outcome is what a webhook event did to Incident (created, suppressed,
 	// resolved); empty for a person's or a timer's action.
 	Outcome Outcome  `json:"outcome,omitempty"`
 	Request *Request `json:"request,omitempty"`
 	Health  *Health  `json:"health,omitempty"` // storage started or stopped taking writes
 	Resync  bool     `json:"resync,omitempty"`
+}
+
+// ChangeKind names what happened to an incident. The names are those of the
+// webhook outcomes and the timeline's entries, so a change reads the same
+// in an event stream, a timeline and a journal entry.
+type ChangeKind string
+
+// What can happen to an incident.
+const (
+	ChangeCreated        ChangeKind = "created"          // a webhook event opened it
+	ChangeSuppressed     ChangeKind = "suppressed"       // a repeat was folded into it
+	ChangeAcknowledged   ChangeKind = "acknowledged"     // by a person or a sender
+	ChangeUnacknowledged ChangeKind = "unacknowledged"   // by a person, or its acknowledge timeout
+	ChangeResolved       ChangeKind = "resolved"         // by a person, a sender or its resolve timer
+	ChangeSeverity       ChangeKind = "severity_changed" // by a person
+	ChangePriority       ChangeKind = "priority_changed" // by a person
+	// ChangeRealert: still triggered and unacknowledged after its
+	// severity's re-alert interval (klaxon --realert); nothing in it
+	// changed, and every console rings for it again.
+	ChangeRealert ChangeKind = "realert"
+)
+
+// outcomeKinds are the changes webhook outcomes make.
+var outcomeKinds = map[Outcome]ChangeKind{
+	Created: ChangeCreated, Folded: ChangeSuppressed, ResolvedBy: ChangeResolved, AckedBy: ChangeAcknowledged,
+}
+
+// ActionKind is the change a person's action of kind k makes.
+func ActionKind(k EntryKind) ChangeKind { return ChangeKind(k) }
+
+// TimerKind is the change a timer made to in: its resolve timer resolved it,
+// or its acknowledge timeout put it back to triggered.
+func TimerKind(in *Incident) ChangeKind {
+	if in.Status == Resolved {
+		return ChangeResolved
+	}
+	return ChangeUnacknowledged
+}
+
+// Realerted publishes a re-alert of in (the notifier's) as a change, so
+// every console in this process, every event stream and every console
+// attached to one rings for it as for any change.
+func (s *Service) Realerted(in *Incident) {
+	s.broker.Publish(Change{Incident: in, Kind: ChangeRealert})
 }
 
 // SubscriberBuffer is how many changes a subscriber may have queued before it
@@ -49,6 +98,9 @@ func (b *Broker) Subscribe() (<-chan Change, func()) {
 
 // Publish sends c to every subscriber without blocking.
 func (b *Broker) Publish(c Change) {
+	if c.Kind == "" && c.Incident != nil {
+		c.Kind = outcomeKinds[c.Outcome]
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for ch := range b.subs {

@@ -1,0 +1,79 @@
+package incidents_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"klaxon/incidents"
+	"klaxon/internal/testkit"
+)
+
+// nextIncidentChange returns the next change about an incident on ch,
+// skipping journal entries.
+func nextIncidentChange(t *testing.T, ch <-chan incidents.Change) incidents.Change {
+	t.Helper()
+	for {
+		select {
+		case c := <-ch:
+			if c.Incident != nil || c.Resync {
+				return c
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("no change")
+		}
+	}
+}
+
+// Every change names what happened, so that a subscriber never guesses it
+// from the incident's fields.
+func TestChangesNameWhatHappened(t *testing.T) {
+	_, svc, integ := testkit.Service(t, "default")
+	ctx := context.Background()
+	ch, cancel := svc.Subscribe()
+	defer cancel()
+	ingest := func(action incidents.Action) *incidents.Incident {
+		t.Helper()
+		res, err := svc.Ingest(ctx, integ, incidents.Event{Key: "disk full", Title: "disk full", Severity: incidents.Sev1, Action: action},
+			&incidents.Request{At: time.Now(), Method: "POST", Path: "/default/push-events"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Incident
+	}
+	expect := func(what string, want incidents.ChangeKind) incidents.Change {
+		t.Helper()
+		c := nextIncidentChange(t, ch)
+		if c.Kind != want {
+			t.Fatalf("%s: change %q, want %q", what, c.Kind, want)
+		}
+		return c
+	}
+
+	in := ingest(incidents.Trigger)
+	expect("a new incident", incidents.ChangeCreated)
+	ingest(incidents.Trigger)
+	if c := expect("a repeat", incidents.ChangeSuppressed); c.Incident.Suppressed != 1 {
+		t.Fatalf("the repeat's change carries %d suppressed", c.Incident.Suppressed)
+	}
+	svc.Realerted(in)
+	if c := expect("a re-alert", incidents.ChangeRealert); c.Incident.ID != in.ID {
+		t.Fatalf("re-alert of #%d, want #%d", c.Incident.ID, in.ID)
+	}
+	ingest(incidents.Resolve)
+	expect("a sender's resolve", incidents.ChangeResolved)
+}
+
+func TestPublishNamesAChangeFromItsOutcome(t *testing.T) {
+	b := incidents.NewBroker()
+	ch, cancel := b.Subscribe()
+	defer cancel()
+	b.Publish(incidents.Change{Incident: &incidents.Incident{ID: 1}, Outcome: incidents.AckedBy})
+	b.Publish(incidents.Change{Incident: &incidents.Incident{ID: 1}, Outcome: incidents.Folded, Kind: incidents.ChangeRealert})
+	if c := <-ch; c.Kind != incidents.ChangeAcknowledged {
+		t.Fatalf("an acknowledging event's change is %q", c.Kind)
+	}
+	if c := <-ch; c.Kind != incidents.ChangeRealert {
+		t.Fatalf("a named change was renamed %q", c.Kind)
+	}
+}
