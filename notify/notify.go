@@ -19,10 +19,14 @@ import (
 	"klaxon/incidents"
 )
 
-// Source is what the notifier reads: changes, and the triggered incidents.
+// Source is what the notifier reads (changes, and the triggered incidents)
+// and where it publishes its re-alerts (*incidents.Service is one).
 type Source interface {
 	Subscribe() (<-chan incidents.Change, func())
 	ListIncidents(ctx context.Context, f incidents.Filter) (incidents.Page[*incidents.Incident], error)
+	// Realerted publishes a re-alert as a change (incidents.ChangeRealert),
+	// so every console, local, attached or over SSH, rings for it.
+	Realerted(in *incidents.Incident)
 }
 
 // Options configure a Notifier.
@@ -36,7 +40,8 @@ type Options struct {
 	// by severity (NoSeverity for none). A missing or zero entry never
 	// re-alerts.
 	Realert map[incidents.Severity]time.Duration
-	// Alert, when set, is called for each alert as well (the console's bell).
+	// Alert, when set, is called for each alert as well. Consoles need not
+	// use it: a re-alert reaches them as a change (Source.Realerted).
 	Alert func(in *incidents.Incident, reason string)
 	// Timeout bounds one run of Command. Default 30 s.
 	Timeout time.Duration
@@ -101,7 +106,7 @@ func (n *Notifier) heard(ctx context.Context, c incidents.Change) {
 	_, known := n.lastAlert[in.ID]
 	if !in.Status.Open() || in.Status == incidents.Acknowledged {
 		delete(n.lastAlert, in.ID)
-	} else if c.Outcome == incidents.Created && !known {
+	} else if c.Kind == incidents.ChangeCreated && !known {
 		// Nothing is remembered: a first re-alert counts from first_seen,
 		// so a storm of new incidents costs no memory here.
 		n.mu.Unlock()
@@ -187,6 +192,9 @@ func withoutSecrets(env []string) []string {
 const MaxRealerts = 1000
 
 func (n *Notifier) alert(ctx context.Context, in *incidents.Incident, reason string) {
+	if reason == "realert" {
+		n.src.Realerted(in) // a created alert was a change already
+	}
 	if n.opts.Alert != nil {
 		n.opts.Alert(in, reason)
 	}

@@ -104,3 +104,30 @@ func waitFor(t *testing.T, ok func() bool) {
 	}
 	t.Fatal("timed out")
 }
+
+// A re-alert is published as a change, so that every console hears it the
+// way it hears everything else.
+func TestRealertIsPublishedAsAChange(t *testing.T) {
+	_, svc, integ := testkit.Service(t, "default")
+	now := time.Now()
+	res, err := svc.Ingest(context.Background(), integ, incidents.Event{Key: "db down", Title: "db down", Severity: incidents.Sev1, Action: incidents.Trigger},
+		&incidents.Request{At: now, Method: "POST", Path: "/default/push-events"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	changes, cancel := svc.Subscribe()
+	defer cancel()
+	n := New(svc, Options{
+		Realert: map[incidents.Severity]time.Duration{incidents.Sev1: 5 * time.Minute},
+		Now:     func() time.Time { return now.Add(6 * time.Minute) },
+	})
+	n.Realert(context.Background())
+	select {
+	case c := <-changes:
+		if c.Kind != incidents.ChangeRealert || c.Incident == nil || c.Incident.ID != res.Incident.ID {
+			t.Fatalf("change %+v, want a re-alert of #%d", c, res.Incident.ID)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the re-alert was not published")
+	}
+}
