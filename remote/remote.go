@@ -510,8 +510,11 @@ func decodeEvent(event string, data []byte) (incidents.Change, bool) {
 		}
 		return incidents.Change{Health: &h}, true
 	}
+	// An incident's line is its JSON with "change" added: what happened to
+	// it (a klaxon before that sends none, and its changes have no Kind).
 	var probe struct {
-		Resync bool `json:"resync"`
+		Resync bool                 `json:"resync"`
+		Change incidents.ChangeKind `json:"change"`
 	}
 	if json.Unmarshal(data, &probe) == nil && probe.Resync {
 		return incidents.Change{Resync: true}, true
@@ -520,5 +523,5 @@ func decodeEvent(event string, data []byte) (incidents.Change, bool) {
 	if json.Unmarshal(data, &in) != nil || in.ID == 0 {
 		return incidents.Change{}, false
 	}
-	return incidents.Change{Incident: &in}, true
+	return incidents.Change{Incident: &in, Kind: probe.Change}, true
 }

@@ -207,3 +207,19 @@ func TestSubscribeReconnects(t *testing.T) {
 		t.Fatalf("after reconnect: %+v", got.Incident)
 	}
 }
+
+func TestStreamLinesSayWhatHappened(t *testing.T) {
+	for _, c := range []struct {
+		line string
+		want incidents.ChangeKind
+	}{
+		{`{"id":7,"title":"db down","status":"triggered","change":"realert"}`, incidents.ChangeRealert},
+		{`{"id":7,"title":"db down","status":"triggered","change":"created"}`, incidents.ChangeCreated},
+		{`{"id":7,"title":"db down","status":"triggered"}`, ""}, // an older klaxon's
+	} {
+		got, ok := decodeEvent("", []byte(c.line))
+		if !ok || got.Incident == nil || got.Incident.ID != 7 || got.Kind != c.want {
+			t.Errorf("%s: %+v %v, want incident #7 and change %q", c.line, got, ok, c.want)
+		}
+	}
+}
