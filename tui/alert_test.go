@@ -15,23 +15,15 @@ func TestReAlertRingsAndHighlightsUntilSeen(t *testing.T) {
 	f := newFixture(t)
 	top := f.ingest(event{title: "top of the list", sev: incidents.Sev1})
 	old := f.ingest(event{title: "nobody acknowledged this", sev: incidents.Sev2})
-	alerts := make(chan Alert, 8)
 	opts := f.options()
 	opts.Bell = true
-	opts.Alerts = alerts
 	d := drive(t, New(f.svc, opts), 100, 24)
 	if d.m.bell || len(d.m.fresh) != 0 {
 		t.Fatal("rang at start")
 	}
 
-	// A created alert is heard through the changes already: no second ring.
-	alerts <- Alert{Incident: f.incident(old.ID), Reason: AlertCreated}
-	d.until("the created alert", func(m *Model) bool { return d.handled["tui.alertsMsg"] == 1 })
-	if d.m.bell || len(d.m.fresh) != 0 {
-		t.Fatal("a created alert rang")
-	}
-
-	alerts <- Alert{Incident: f.incident(old.ID), Reason: AlertRealert}
+	// The notifier publishes a re-alert through the Service, as a change.
+	f.svc.Realerted(f.incident(old.ID))
 	d.until("the re-alert", func(m *Model) bool { return m.bell })
 	if !strings.HasSuffix(d.m.View(), "\a") {
 		t.Fatal("the frame does not carry BEL")
@@ -46,8 +38,12 @@ func TestReAlertRingsAndHighlightsUntilSeen(t *testing.T) {
 	if !d.m.fresh[old.ID] {
 		t.Fatal("the highlight ended with the bell; it should last until seen")
 	}
-	// Listening goes on: a second re-alert rings again.
-	alerts <- Alert{Incident: f.incident(old.ID), Reason: AlertRealert}
+	// Nothing changed in it: a re-alert reads nothing again.
+	if d.handled["tui.windowMsg[*klaxon/incidents.Incident]"] != 1 {
+		t.Fatalf("%d reads of the open list for a re-alert", d.handled["tui.windowMsg[*klaxon/incidents.Incident]"])
+	}
+	// A second re-alert rings again.
+	f.svc.Realerted(f.incident(old.ID))
 	d.until("the second re-alert", func(m *Model) bool { return m.bell })
 	// Moving onto it is seeing it.
 	if d.m.selectedID() != top.ID {
@@ -57,19 +53,11 @@ func TestReAlertRingsAndHighlightsUntilSeen(t *testing.T) {
 	if d.m.fresh[old.ID] {
 		t.Fatal("still highlighted once selected")
 	}
-	// The sender closing the channel is no error.
-	close(alerts)
-	d.until("the close", func(m *Model) bool { return d.handled["tui.alertsMsg"] == 4 })
-	d.settle()
-	if d.m.statusErr {
-		t.Fatalf("closing the alerts said %q", d.m.status)
-	}
 
 	// With Bell off: highlighted, silent.
-	quiet := make(chan Alert, 1)
-	opts.Bell, opts.Alerts = false, quiet
+	opts.Bell = false
 	d2 := drive(t, New(f.svc, opts), 100, 24)
-	quiet <- Alert{Incident: f.incident(top.ID), Reason: AlertRealert}
+	f.svc.Realerted(f.incident(top.ID))
 	d2.until("the highlight", func(m *Model) bool { return m.fresh[top.ID] })
 	if d2.m.bell || strings.Contains(d2.m.View(), "\a") {
 		t.Fatal("rang with Bell off")
@@ -79,16 +67,35 @@ func TestReAlertRingsAndHighlightsUntilSeen(t *testing.T) {
 func TestReAlertOfTheIncidentOnScreenIsNotHighlighted(t *testing.T) {
 	f := newFixture(t)
 	x := f.ingest(event{title: "looking at it", sev: incidents.Sev1})
-	alerts := make(chan Alert, 1)
 	opts := f.options()
-	opts.Bell, opts.Alerts = true, alerts
+	opts.Bell = true
 	d := drive(t, New(f.svc, opts), 100, 24)
 	d.key("enter")
 	d.until("the detail", func(m *Model) bool { return m.detail.in != nil })
-	alerts <- Alert{Incident: x, Reason: AlertRealert}
+	f.svc.Realerted(x)
 	d.until("the bell", func(m *Model) bool { return m.bell })
 	if d.m.fresh[x.ID] {
 		t.Fatal("the incident being read was marked unseen")
+	}
+}
+
+// A change that only looks like a creation (an incident unacknowledged
+// back to how it was created) rings nothing: the change says what happened.
+func TestOnlyACreatedChangeRings(t *testing.T) {
+	f := newFixture(t)
+	opts := f.options()
+	opts.Bell = true
+	d := drive(t, New(f.svc, opts), 100, 24)
+	at := f.now().Add(time.Second)
+	looksNew := &incidents.Incident{ID: 41, Title: "looks new", Severity: incidents.Sev1, Status: incidents.Triggered, FirstSeen: at, LastSeen: at}
+	d.send(changesMsg{n: 1, incidents: map[int64]bool{41: true}})
+	if d.m.bell || len(d.m.fresh) != 0 {
+		t.Fatal("an unnamed change rang")
+	}
+	d.send(changesMsg{n: 1, incidents: map[int64]bool{42: true}, created: []*incidents.Incident{{ID: 42, Title: "new", Severity: incidents.Sev1,
+		Status: incidents.Triggered, FirstSeen: at, LastSeen: at}}})
+	if !d.m.bell || !d.m.fresh[42] || d.m.fresh[looksNew.ID] {
+		t.Fatalf("a created change: bell %v, fresh %v", d.m.bell, d.m.fresh)
 	}
 }
 
@@ -106,10 +113,8 @@ func notes(frame string) ([]string, string) {
 
 func TestDesktopNotificationsAreInert(t *testing.T) {
 	f := newFixture(t)
-	alerts := make(chan Alert, 1)
 	opts := f.options()
 	opts.DesktopNotify = true // and no Bell: notifications alone
-	opts.Alerts = alerts
 	d := drive(t, New(f.svc, opts), 100, 24)
 	f.liveFrom()
 	evil := hostile + "\x9c\x1b\\ \u009c" + strings.Repeat(" and on", 100)
@@ -142,7 +147,7 @@ func TestDesktopNotificationsAreInert(t *testing.T) {
 
 	// A re-alert notifies too, and says it is one; an untitled incident reads.
 	u := f.ingest(event{title: "", prio: "p2"})
-	alerts <- Alert{Incident: f.incident(u.ID), Reason: AlertRealert}
+	f.svc.Realerted(f.incident(u.ID))
 	d.until("the re-alert's notification", func(m *Model) bool { return len(m.notes) > 0 })
 	got, _ = notes(d.m.View())
 	if len(got) != 1 || got[0] != "klaxon: still triggered: #"+itoa(u.ID)+" (untitled)" {

@@ -19,10 +19,9 @@ type subscription struct {
 	ch     <-chan incidents.Change
 	cancel func()
 	closed bool
-	done   chan struct{} // closed with the subscription: listeners on other channels stop
 }
 
-func newSubscription() *subscription { return &subscription{done: make(chan struct{})} }
+func newSubscription() *subscription { return &subscription{} }
 
 // open subscribes, unless the subscription was closed first.
 func (s *subscription) open(src Source) bool {
@@ -52,7 +51,6 @@ func (s *subscription) close() {
 		return
 	}
 	s.closed = true
-	close(s.done)
 	if s.cancel != nil {
 		s.cancel()
 	}
@@ -76,25 +74,23 @@ func subscribeCmd(src Source, sub *subscription) tea.Cmd {
 // that never stops still lets the screen redraw.
 const maxDrain = 8192
 
+// maxAnnounced bounds the new and re-alerted incidents one message carries
+// to be announced: past a few, a burst is summed up anyway (maxNotes).
+const maxAnnounced = 1000
+
 // changesMsg is every change that was queued when the console looked: a
 // burst of 10,000 webhooks costs a few of these, not 10,000 redraws.
 type changesMsg struct {
 	n         int                   // changes in this message
 	incidents map[int64]bool        // incidents that changed
-	created   []*incidents.Incident // incidents as they were first heard of, when that looked like their creation
+	created   []*incidents.Incident // incidents that webhooks created (incidents.ChangeCreated)
+	realerts  []*incidents.Incident // incidents that alerted again (incidents.ChangeRealert)
 	requests  int                   // new request journal entries
 	// integrations are the integrations the new journal entries name.
 	integrations map[string]bool
 	resync       bool              // the subscriber fell behind: reload everything
 	closed       bool              // the Source ended the subscription
 	health       *incidents.Health // the latest health heard in this message, if any
-}
-
-// createdLike reports whether in looks as an incident does in the change
-// that creates it.
-func createdLike(in *incidents.Incident) bool {
-	return in.Status == incidents.Triggered && in.Suppressed == 0 && in.AcknowledgedAt == nil &&
-		in.FirstSeen.Equal(in.LastSeen)
 }
 
 // gather is how long the listener keeps taking changes after the first
@@ -133,8 +129,16 @@ func waitForChangesCmd(sub *subscription) tea.Cmd {
 				h := *c.Health
 				msg.health = &h
 			}
-			if in := c.Incident; in != nil {
-				if !msg.incidents[in.ID] && createdLike(in) && len(msg.created) < 1000 {
+			in := c.Incident
+			switch {
+			case in == nil:
+			case c.Kind == incidents.ChangeRealert:
+				// Nothing in it changed: ring, read nothing again.
+				if len(msg.realerts) < maxAnnounced {
+					msg.realerts = append(msg.realerts, in)
+				}
+			default:
+				if c.Kind == incidents.ChangeCreated && len(msg.created) < maxAnnounced {
 					msg.created = append(msg.created, in)
 				}
 				msg.incidents[in.ID] = true
@@ -202,47 +206,6 @@ func loadHealthCmd(src Source, gen int) tea.Cmd {
 			return healthMsg{gen: gen, h: h}
 		}
 		return nil
-	}
-}
-
-// alertsMsg is every alert that was queued when the console looked.
-type alertsMsg struct {
-	alerts []Alert
-	closed bool // the sender closed the channel
-}
-
-// waitForAlertsCmd waits for the next alert and takes whatever else is
-// queued with it. It is re-armed after each message, like
-// waitForChangesCmd, and gives up when the console ends (done). A nil
-// channel means no alerts: no command.
-func waitForAlertsCmd(ch <-chan Alert, done <-chan struct{}) tea.Cmd {
-	if ch == nil {
-		return nil
-	}
-	return func() tea.Msg {
-		var msg alertsMsg
-		select {
-		case a, ok := <-ch:
-			if !ok {
-				return alertsMsg{closed: true}
-			}
-			msg.alerts = append(msg.alerts, a)
-		case <-done:
-			return nil
-		}
-		for len(msg.alerts) < maxDrain {
-			select {
-			case a, ok := <-ch:
-				if !ok {
-					msg.closed = true
-					return msg
-				}
-				msg.alerts = append(msg.alerts, a)
-			default:
-				return msg
-			}
-		}
-		return msg
 	}
 }
 

@@ -130,7 +130,7 @@ func New(src Source, opts Options) Model {
 // Init subscribes to changes (the first loads follow) and starts the clock
 // that moves ages along.
 func (m Model) Init() tea.Cmd {
-	return tea.Batch(subscribeCmd(m.src, m.sub), tickCmd(), waitForAlertsCmd(m.opts.Alerts, m.sub.done))
+	return tea.Batch(subscribeCmd(m.src, m.sub), tickCmd())
 }
 
 // Update handles one message. It never blocks: reading and writing happen
@@ -247,9 +247,6 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 			return tea.Batch(tickCmd(), m.refreshIntegrations())
 		}
 		return tickCmd()
-
-	case alertsMsg:
-		return m.handleAlerts(msg)
 
 	case replayedMsg:
 		m.replaying = 0
@@ -412,6 +409,14 @@ func (m *Model) handleChanges(msg changesMsg) tea.Cmd {
 	for id := range msg.incidents {
 		m.maxSeenID = max(m.maxSeenID, id)
 	}
+	// Re-alerts ring like new sev1s; the row is highlighted until seen,
+	// unless its page is what is on screen.
+	for _, in := range msg.realerts {
+		if m.detail.kind != detailIncident || m.detail.id != in.ID {
+			m.fresh[in.ID] = true
+		}
+		news = append(news, notification(in, true))
+	}
 	cmds = append(cmds, m.announce(news))
 
 	// Health back: what is on screen may be from before the trouble.
@@ -460,26 +465,6 @@ func (m *Model) noticeMissed(pages []chunk[*incidents.Incident]) []string {
 	}
 	m.maxSeenID = top
 	return news
-}
-
-// handleAlerts announces re-alerts from the notifier, and listens again.
-func (m *Model) handleAlerts(msg alertsMsg) tea.Cmd {
-	var cmds []tea.Cmd
-	if !msg.closed {
-		cmds = append(cmds, waitForAlertsCmd(m.opts.Alerts, m.sub.done))
-	}
-	var news []string
-	for _, a := range msg.alerts {
-		if a.Reason != AlertRealert || a.Incident == nil {
-			continue
-		}
-		in := a.Incident
-		if m.detail.kind != detailIncident || m.detail.id != in.ID {
-			m.fresh[in.ID] = true // not being looked at: highlight until seen
-		}
-		news = append(news, notification(in, true))
-	}
-	return tea.Batch(append(cmds, m.announce(news))...)
 }
 
 // announce rings the bell (with Options.Bell) and sends desktop

@@ -79,13 +79,13 @@ type Options struct {
 	// the URLs and setup blocks of the integrations page.
 	WebhookURL string
 	// Bell rings the terminal bell when a new sev1 incident arrives, and at
-	// each re-alert heard on Alerts.
+	// each re-alert (klaxon's --realert). Both are heard through Subscribe,
+	// as changes of kind incidents.ChangeCreated and ChangeRealert; a
+	// re-alert also marks the incident's row ! until it is seen.
 	Bell bool
-	// Alerts are the notifier's alerts (klaxon's --realert). A re-alert
-	// rings like a new sev1 and marks the incident's row ! until it is
-	// seen. Created alerts are ignored: the console hears of new incidents
-	// through Subscribe and announces new sev1s itself. nil means none. The
-	// console never closes it; the sender should not block on it.
+	// Alerts is ignored: re-alerts arrive through Subscribe.
+	//
+	// Deprecated: it goes once no caller sets it.
 	Alerts <-chan Alert
 	// DesktopNotify sends each event that rings (a new sev1, a re-alert) as
 	// a desktop notification too: OSC 9 (ESC ] 9 ; text BEL) in the frame,
@@ -107,17 +107,13 @@ type Options struct {
 	Renderer *lipgloss.Renderer
 }
 
-// Alert is one alert from klaxon's notifier, for the console to announce.
+// Alert was one alert from klaxon's notifier.
+//
+// Deprecated: re-alerts arrive through Subscribe; it goes with Options.Alerts.
 type Alert struct {
 	Incident *incidents.Incident
-	Reason   string // AlertCreated or AlertRealert
+	Reason   string
 }
-
-// Alert reasons, as the notifier gives them.
-const (
-	AlertCreated = "created" // a new incident (the console hears these through Subscribe)
-	AlertRealert = "realert" // still triggered and unacknowledged after the re-alert interval
-)
 
 // queryTimeout bounds every call the console makes to its Source, so a
 // stuck source shows an error instead of a console that never updates.
