@@ -353,7 +353,7 @@ func (m *Model) refresh(v viewID) tea.Cmd {
 // flight (a person asked for something else).
 func (m *Model) restart(v viewID) tea.Cmd {
 	m.list(v).reset()
-	return m.load(v, top())
+	return m.load(v, firstRows())
 }
 
 // refreshCounts counts again, debounced like refresh.
@@ -591,16 +591,16 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	if m.integs.open {
 		return m.integrationsKey(msg)
 	}
-	m.seeSelected()
 	cmd := m.listKey(msg)
-	m.seeSelected()
+	m.seeAimed()
 	return cmd
 }
 
-// seeSelected ends the highlight of a new sev1 incident once it is selected.
-func (m *Model) seeSelected() {
+// seeAimed ends the highlight of a new sev1 incident once a key is pressed
+// with it under the cursor.
+func (m *Model) seeAimed() {
 	if w := m.incidentList(m.view); w != nil {
-		if in, ok := w.selected(); ok {
+		if in, ok := w.aimed(); ok {
 			delete(m.fresh, in.ID)
 		}
 	}
@@ -620,14 +620,14 @@ func (m *Model) listKey(msg tea.KeyMsg) tea.Cmd {
 		w.move(max(1, h-1), h)
 	case key.Matches(msg, m.keys.Home):
 		if w.atStart() {
-			w.selectIndex(0, h)
+			w.top(h)
 			return nil
 		}
 		w.unselect()
 		return m.restart(m.view)
 	case key.Matches(msg, m.keys.End):
 		if !w.more() {
-			w.selectIndex(w.Len()-1, h)
+			w.choose(w.Len()-1, h)
 			return nil
 		}
 		w.state().gen++ // what is in flight no longer matters
@@ -657,7 +657,7 @@ func (m *Model) listKey(msg tea.KeyMsg) tea.Cmd {
 		m.layout()
 		return m.input.Focus()
 	case key.Matches(msg, m.keys.Replay):
-		if r, ok := m.requests.selected(); ok && m.view == viewRequests {
+		if r, ok := m.requests.aimed(); ok && m.view == viewRequests {
 			return m.replay(r.ID)
 		}
 		if m.view != viewRequests {
@@ -665,14 +665,17 @@ func (m *Model) listKey(msg tea.KeyMsg) tea.Cmd {
 		}
 		return nil
 	case key.Matches(msg, m.keys.Mark):
+		// Marks the row under the cursor as the person saw it, and moves on
+		// from there.
 		if il := m.incidentList(m.view); il != nil {
-			if in, ok := il.selected(); ok {
+			if i := il.aimedIndex(); i >= 0 {
+				in := il.items[i]
 				if m.marks[in.ID] {
 					delete(m.marks, in.ID)
 				} else {
 					m.marks[in.ID] = true
 				}
-				w.move(1, h)
+				w.choose(i+1, h)
 			}
 		}
 	default:
@@ -773,7 +776,7 @@ func (m *Model) targets() (ids []int64, ref *incidents.Incident) {
 	}
 	switch m.view {
 	case viewSuppressed:
-		if ev, ok := m.suppressed.selected(); ok {
+		if ev, ok := m.suppressed.aimed(); ok {
 			return []int64{ev.Incident}, nil
 		}
 		return nil, nil
@@ -781,7 +784,7 @@ func (m *Model) targets() (ids []int64, ref *incidents.Incident) {
 		return nil, nil
 	}
 	w := m.incidentList(m.view)
-	sel, hasSel := w.selected()
+	sel, hasSel := w.aimed()
 	if len(m.marks) == 0 {
 		if hasSel {
 			return []int64{sel.ID}, sel
@@ -954,7 +957,7 @@ func (m *Model) setError(s string) {
 func (m *Model) openDetail() tea.Cmd {
 	switch m.view {
 	case viewRequests:
-		r, ok := m.requests.selected()
+		r, ok := m.requests.aimed()
 		if !ok {
 			return nil
 		}
@@ -963,13 +966,13 @@ func (m *Model) openDetail() tea.Cmd {
 		m.detail.setContent(requestPage(m.styles, r), false)
 		return nil
 	case viewSuppressed:
-		ev, ok := m.suppressed.selected()
+		ev, ok := m.suppressed.aimed()
 		if !ok {
 			return nil
 		}
 		return m.showIncident(ev.Incident)
 	}
-	in, ok := m.incidentList(m.view).selected()
+	in, ok := m.incidentList(m.view).aimed()
 	if !ok {
 		return nil
 	}

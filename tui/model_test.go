@@ -357,9 +357,11 @@ func TestNewSev1RingsAndIsHighlightedUntilSeen(t *testing.T) {
 	if !d.m.fresh[x.ID] {
 		t.Fatal("the new sev1 is not highlighted")
 	}
+	// Nobody moved the selection: it stays on the first row, where the new
+	// sev1 now is, marked new.
 	row := lineWith(d.m.View(), "new sev1")
-	if !strings.HasPrefix(row, " !") {
-		t.Fatalf("the new sev1's row %q has no marker", row)
+	if !strings.HasPrefix(row, "▶!") || d.m.selectedID() != x.ID || d.m.open.sel != 0 {
+		t.Fatalf("the new sev1's row %q has no marker, or the cursor left the first row", row)
 	}
 	d.until("the bell frame to end", func(m *Model) bool { return !m.bell })
 	if strings.Contains(d.m.View(), "\a") {
@@ -371,14 +373,14 @@ func TestNewSev1RingsAndIsHighlightedUntilSeen(t *testing.T) {
 	if d.m.bell {
 		t.Fatal("a repeat rang the bell")
 	}
-	// Moving onto it is seeing it.
-	if d.m.selectedID() == x.ID {
-		t.Fatal("the selection jumped to the new incident")
+	// Arriving under the cursor is not being seen; a key pressed with it
+	// under the cursor is.
+	d.key("j")
+	if !d.m.fresh[x.ID] {
+		t.Fatal("seen without a key pressed on it")
 	}
-	for i := 0; d.m.selectedID() != x.ID && i < 5; i++ {
-		d.key("k")
-	}
-	if d.m.fresh[x.ID] {
+	d.key("k")
+	if d.m.selectedID() != x.ID || d.m.fresh[x.ID] {
 		t.Fatal("still highlighted once selected")
 	}
 
@@ -716,4 +718,98 @@ func TestSelectionStaysOnItsIncidentWhenAStormPushesItFarDown(t *testing.T) {
 	if !d.m.open.atStart() || d.m.open.position() != 0 {
 		t.Fatalf("home: at %d", d.m.open.position())
 	}
+}
+
+// An untouched console does not drift in a storm: until a person moves the
+// selection, the cursor stays on the first row and the list on its first
+// rows, and reloading reads only those.
+func TestUntouchedSelectionStaysOnTheFirstRowInAStorm(t *testing.T) {
+	f := newFixture(t)
+	first := f.ingest(event{title: "first", sev: incidents.Sev2})
+	f.ingest(event{title: "second", sev: incidents.Sev2})
+	d := drive(t, New(f.svc, f.options()), 100, 24)
+	if d.m.selectedID() != first.ID+1 {
+		t.Fatalf("selected #%d, want the first row", d.m.selectedID())
+	}
+	const storm = 2*maxChunks*chunkSize + 300
+	f.seed(storm, func(i int) event { return event{title: fmt.Sprintf("storm %04d", i), sev: incidents.Sev2} })
+	d.until("the storm counted", func(m *Model) bool { return m.counts.open == storm+2 })
+	d.settle()
+	top, err := f.svc.ListIncidents(context.Background(), incidents.Filter{Status: "open", Limit: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.m.open.sel != 0 || d.m.open.offset != 0 || !d.m.open.atStart() || d.m.selectedID() != top.Items[0].ID {
+		t.Fatalf("after a storm the cursor is on row %d (offset %d, at start %v), #%d; want row 0, #%d:\n%s",
+			d.m.open.sel, d.m.open.offset, d.m.open.atStart(), d.m.selectedID(), top.Items[0].ID, d.m.View())
+	}
+	if len(d.m.open.chunks) != 1 || !screenHas(&d.m, "1/"+thousands(storm+2)) {
+		t.Fatalf("the window holds %d chunks; screen:\n%s", len(d.m.open.chunks), d.m.View())
+	}
+	// Once a person moves it, the selection follows its incident.
+	d.key("j")
+	chosen := d.m.selectedID()
+	x := f.ingest(event{title: "after", sev: incidents.Sev1})
+	d.until("the arrival", func(m *Model) bool { return m.hasOpen(x.ID) })
+	d.settle()
+	if d.m.selectedID() != chosen || d.m.open.sel != 2 {
+		t.Fatalf("the chosen #%d is not selected (row %d, #%d)", chosen, d.m.open.sel, d.m.selectedID())
+	}
+	// home goes back to the first row, and stays there.
+	d.key("home")
+	y := f.ingest(event{title: "after home", sev: incidents.Sev1})
+	d.until("the arrival", func(m *Model) bool { return m.hasOpen(y.ID) })
+	d.settle()
+	if d.m.selectedID() != y.ID || d.m.open.sel != 0 {
+		t.Fatalf("after home the cursor is on row %d, #%d", d.m.open.sel, d.m.selectedID())
+	}
+}
+
+// A key acts on the incident that was under the cursor in the frame the
+// person saw, not on one that a reload moved there since.
+func TestActionsApplyToTheRowDrawnUnderTheCursor(t *testing.T) {
+	f := newFixture(t)
+	seen := f.ingest(event{title: "the one on screen", sev: incidents.Sev1})
+	d := drive(t, New(f.svc, f.options()), 100, 24)
+	arrive := func() *incidents.Incident {
+		t.Helper()
+		_ = d.m.View() // the frame the person sees
+		x := f.ingest(event{title: fmt.Sprintf("arrived %d", f.at.Load()), sev: incidents.Sev1})
+		d.until("the arrival under the cursor", func(m *Model) bool { return m.selectedID() == x.ID })
+		return x
+	}
+
+	x := arrive()
+	d.key("a")
+	d.until("the acknowledgement", func(m *Model) bool { return strings.HasSuffix(m.status, "acknowledged") })
+	if f.incident(seen.ID).Status != incidents.Acknowledged || f.incident(x.ID).Status != incidents.Triggered {
+		t.Fatalf("acknowledged the row that arrived (#%d) instead of the one drawn (#%d)", x.ID, seen.ID)
+	}
+	d.settle()
+
+	// The same for a mark and for enter.
+	_ = d.m.View()
+	drawn := d.m.selectedID()
+	arrive()
+	d.key("space")
+	if len(d.m.marks) != 1 || !d.m.marks[drawn] {
+		t.Fatalf("marks %v, want the drawn #%d", d.m.marks, drawn)
+	}
+	d.key("esc", "home") // clear the mark; the cursor on the first row again
+	_ = d.m.View()
+	drawn = d.m.selectedID()
+	arrive()
+	d.key("enter")
+	if d.m.detail.id != drawn {
+		t.Fatalf("opened #%d, want the drawn #%d", d.m.detail.id, drawn)
+	}
+	d.key("esc")
+
+	// A key that moves the cursor is seen at once: "ja" acts on the row j
+	// moved to, though no frame came between.
+	d.settle()
+	_ = d.m.View()
+	d.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("jr")})
+	second := d.m.open.items[1].ID
+	d.until("the resolve", func(m *Model) bool { return f.incident(second).Status == incidents.Resolved })
 }

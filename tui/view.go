@@ -288,6 +288,7 @@ func (m *Model) incidentsView(w *window[*incidents.Incident], height int) []stri
 	if len(rows) == 0 {
 		return m.incidentsEmpty(w)
 	}
+	w.see()
 	cols := incidentLayout(m.width, idWidth(rows, func(in *incidents.Incident) int64 { return in.ID }))
 	header := "  " + fit("SEV", 4) + " " + fit("P", 2) + " " + fit("#ID", cols.id) + " " + fit("TITLE", cols.title)
 	if cols.integ > 0 {
@@ -412,6 +413,7 @@ func (m *Model) suppressedView(height int) []string {
 	st := m.styles
 	w := &m.suppressed
 	rows, first := w.visible(height - 1)
+	w.see()
 	if len(rows) == 0 {
 		switch {
 		case w.err != nil && !w.loaded:
@@ -447,6 +449,7 @@ func (m *Model) requestsView(height int) []string {
 	st := m.styles
 	w := &m.requests
 	rows, first := w.visible(height - 1)
+	w.see()
 	if len(rows) == 0 {
 		switch {
 		case w.err != nil && !w.loaded:

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"klaxon/incidents"
@@ -105,8 +106,10 @@ func sought[T any](out []chunk[T], found bool, req loadReq) []chunk[T] {
 }
 
 // window is the part of a long list held in memory, with the selection and
-// scroll position. The selection follows an item's ID, not its index, so it
-// stays on an incident as others arrive above it.
+// scroll position. Until a person moves the selection it stays on the first
+// row, and the list on its first rows, whatever arrives; once a person has
+// chosen a row the selection follows its ID, not its index, so it stays on
+// that incident as others arrive above it.
 type window[T any] struct {
 	idOf func(T) int64
 
@@ -117,8 +120,34 @@ type window[T any] struct {
 	sel    int
 	selID  int64
 	offset int
+	chosen bool // a person moved the selection: it follows selID
+
+	aim *aim[T] // the row under the cursor as the person saw it
 
 	loadState
+}
+
+// aim is the row a person aims at: the one under the cursor in the last
+// frame drawn, or the one a key moved the cursor to since. A key that acts
+// applies to it, never to a row that a reload moved under the cursor after
+// the frame the person saw. The copies of a model share it (View has a
+// value receiver).
+type aim[T any] struct {
+	mu  sync.Mutex
+	id  int64
+	row T
+}
+
+func (a *aim[T]) set(id int64, row T) {
+	a.mu.Lock()
+	a.id, a.row = id, row
+	a.mu.Unlock()
+}
+
+func (a *aim[T]) get() (int64, T) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.id, a.row
 }
 
 // loadState is where a list's loading stands.
@@ -140,7 +169,8 @@ type list interface {
 	more() bool
 	atStart() bool
 	move(delta, height int)
-	selectIndex(i, height int)
+	choose(i, height int)
+	top(height int)
 	scroll(height int)
 	next() (loadReq, bool)
 	reload() loadReq
@@ -152,7 +182,7 @@ type list interface {
 
 func (w *window[T]) state() *loadState { return &w.loadState }
 
-func newWindow[T any](idOf func(T) int64) window[T] { return window[T]{idOf: idOf} }
+func newWindow[T any](idOf func(T) int64) window[T] { return window[T]{idOf: idOf, aim: &aim[T]{}} }
 
 // Len is how many rows are held.
 func (w *window[T]) Len() int { return len(w.items) }
@@ -198,9 +228,63 @@ func (w *window[T]) visible(height int) (rows []T, first int) {
 	return w.items[w.offset:end], w.offset
 }
 
-// move changes the selection by delta rows and keeps it on screen.
+// move changes the selection by delta rows and keeps it on screen: a
+// person chose a row.
 func (w *window[T]) move(delta, height int) {
-	w.selectIndex(w.sel+delta, height)
+	w.choose(w.sel+delta, height)
+}
+
+// choose selects row i for a person: from now on the selection follows it.
+func (w *window[T]) choose(i, height int) {
+	w.chosen = true
+	w.selectIndex(i, height)
+	w.see()
+}
+
+// top selects the first row for a person, and keeps the selection on the
+// first row as others arrive (as before anyone moved it).
+func (w *window[T]) top(height int) {
+	w.chosen = false
+	w.selectIndex(0, height)
+	w.see()
+}
+
+// see records the selected row as the one the person aims at: View calls
+// it for the list it draws, and a key that moves the selection does.
+func (w *window[T]) see() {
+	if it, ok := w.selected(); ok {
+		w.aim.set(w.selID, it)
+	}
+}
+
+// aimed is the row the person aims at (see aim): its copy in the rows now
+// when they still hold it, else as it was drawn; the selected row when
+// nothing was drawn yet.
+func (w *window[T]) aimed() (T, bool) {
+	id, row := w.aim.get()
+	if id == 0 {
+		return w.selected()
+	}
+	for _, it := range w.items {
+		if w.idOf(it) == id {
+			return it, true
+		}
+	}
+	return row, true
+}
+
+// aimedIndex is the index of the aimed row in the rows, or -1.
+func (w *window[T]) aimedIndex() int {
+	id, _ := w.aim.get()
+	if id == 0 {
+		return w.sel
+	}
+	for i, it := range w.items {
+		if w.idOf(it) == id {
+			return i
+		}
+	}
+	return -1
 }
 
 func (w *window[T]) selectIndex(i, height int) {
@@ -243,16 +327,20 @@ func (w *window[T]) next() (loadReq, bool) {
 }
 
 // reload asks for the rows the window holds now, read again, and for the
-// selected row wherever arrivals above it have pushed it.
+// chosen row wherever arrivals above it have pushed it. A selection nobody
+// chose stays at the top: only the first rows are read again.
 func (w *window[T]) reload() loadReq {
 	if len(w.chunks) == 0 {
 		return loadReq{kind: loadReplace, chunks: 1}
 	}
+	if !w.chosen {
+		return loadReq{kind: loadReplace, chunks: len(w.chunks)}
+	}
 	return loadReq{kind: loadReplace, from: w.chunks[0].from, chunks: len(w.chunks), back: w.back, seek: w.selID}
 }
 
-// top asks for the first rows of the list.
-func top() loadReq { return loadReq{kind: loadReplace, chunks: 1} }
+// firstRows asks for the first rows of the list.
+func firstRows() loadReq { return loadReq{kind: loadReplace, chunks: 1} }
 
 // toEnd asks for the rows up to the end of the list.
 func (w *window[T]) toEnd() loadReq {
@@ -299,7 +387,7 @@ func (w *window[T]) apply(msg windowMsg[T], height int) bool {
 	w.flatten()
 	w.loaded = true
 	if msg.req.kind == loadEnd {
-		w.selectIndex(len(w.items)-1, height)
+		w.choose(len(w.items)-1, height) // end was pressed
 		return true
 	}
 	w.sel -= dropped
@@ -323,10 +411,13 @@ func (w *window[T]) flatten() {
 
 // reselect finds the selected ID in the rows (keeping the index when it is
 // gone) and puts it back on screen line `line` when it can. A list that was
-// scrolled to the top stays there, so what arrives at the top is seen.
+// scrolled to the top stays there, so what arrives at the top is seen. A
+// selection nobody chose stays on the first row.
 func (w *window[T]) reselect(line int, atTop bool, height int) {
 	found := false
-	if w.selID != 0 {
+	if !w.chosen {
+		w.sel, atTop = 0, true
+	} else if w.selID != 0 {
 		for i, it := range w.items {
 			if w.idOf(it) == w.selID {
 				w.sel, found = i, true
