@@ -46,11 +46,7 @@ func runConsole(ctx context.Context, app *App, e Env) error {
 		serveErr = app.Serve(serveCtx)
 		stopServing()
 	}()
-	opts := app.consoleOptions()
-	alerts, stopAlerts := app.alerts.Subscribe()
-	defer stopAlerts()
-	opts.Alerts = alerts
-	consoleErr := tui.Run(serveCtx, app.Service, opts)
+	consoleErr := tui.Run(serveCtx, app.Service, app.consoleOptions())
 	stopServing()
 	wg.Wait()
 	if consoleErr != nil {
