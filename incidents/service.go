@@ -49,6 +49,7 @@ type Service struct {
 	mu      sync.RWMutex
 	byToken map[[32]byte]*Integration // keyed by sha256(token): no timing leak on lookup
 	byName  map[string]*Integration
+	gone    map[[32]byte]goneToken // tokens retired by a rotation or a removal, by sha256
 
 	health healthState
 }
@@ -177,19 +178,19 @@ func (s *Service) Requests(ctx context.Context, limit int, cursor string) (Page[
 	return s.store.Requests(ctx, limit, cursor)
 }
 
-// Integrations lists every integration.
+// Integrations lists every integration in use (not the removed ones).
 func (s *Service) Integrations(ctx context.Context) ([]*Integration, error) {
-	return s.store.Integrations(ctx)
+	return s.integrationsInUse(ctx)
 }
 
-// CreateIntegration creates an integration with a fresh random token.
+// CreateIntegration creates an integration with a fresh random token. Its
+// name is letters, digits, '-', '_', '.' and '/' (ValidIntegrationName). The
+// name of a removed integration brings that one back, with the new token and
+// settings, its old incidents under it again.
 func (s *Service) CreateIntegration(ctx context.Context, name, service, escalation string, kind Kind) (*Integration, error) {
 	name = strings.TrimSpace(name)
-	if name == "" {
-		return nil, Errorf(EINVALID, "an integration needs a name")
-	}
-	if len(name) > 200 {
-		return nil, Errorf(EINVALID, "an integration name is at most 200 characters")
+	if err := ValidIntegrationName(name); err != nil {
+		return nil, err
 	}
 	k, err := ParseKind(string(kind))
 	if err != nil {
@@ -199,6 +200,13 @@ func (s *Service) CreateIntegration(ctx context.Context, name, service, escalati
 		service = name
 	}
 	integ := &Integration{Name: name, Service: service, Escalation: escalation, Kind: k, Token: NewToken(), CreatedAt: s.Now()}
+	revived, err := s.revive(ctx, integ)
+	if err != nil {
+		return nil, err
+	}
+	if revived {
+		return integ, s.loadIntegrations(ctx)
+	}
 	if err := s.store.CreateIntegration(ctx, integ); err != nil {
 		return nil, err
 	}
@@ -208,26 +216,33 @@ func (s *Service) CreateIntegration(ctx context.Context, name, service, escalati
 
 // IntegrationByToken finds the integration a token belongs to (nil when none).
 // The lookup is by the token's hash, so its timing says nothing of the token.
+// A token that a rotation or a removal retired is ENOTFOUND saying so, or,
+// during a rotation's grace period, still its integration's.
 func (s *Service) IntegrationByToken(ctx context.Context, token string) (*Integration, error) {
 	h := sha256.Sum256([]byte(token))
 	s.mu.RLock()
 	loaded := s.byToken != nil
 	integ := s.byToken[h]
+	gone, retired := s.gone[h]
 	s.mu.RUnlock()
-	if integ != nil || loaded {
-		return integ, nil
+	if !loaded {
+		if err := s.loadIntegrations(ctx); err != nil {
+			return nil, err
+		}
+		s.mu.RLock()
+		integ = s.byToken[h]
+		gone, retired = s.gone[h]
+		s.mu.RUnlock()
 	}
-	if err := s.loadIntegrations(ctx); err != nil {
-		return nil, err
+	if integ == nil && retired {
+		return s.retiredTokenAnswer(gone)
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.byToken[h], nil
+	return integ, nil
 }
 
-// IntegrationNamed finds an integration by name (nil when none).
+// IntegrationNamed finds an integration in use by name (nil when none).
 func (s *Service) IntegrationNamed(ctx context.Context, name string) (*Integration, error) {
-	all, err := s.store.Integrations(ctx)
+	all, err := s.integrationsInUse(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -244,14 +259,23 @@ func (s *Service) loadIntegrations(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	lc, err := s.lifecycle(ctx)
+	if err != nil {
+		return err
+	}
 	m := make(map[[32]byte]*Integration, len(all))
 	byName := make(map[string]*Integration, len(all))
 	for _, in := range all {
-		m[sha256.Sum256([]byte(in.Token))] = in
+		// A removed integration's incidents keep their timers (byName);
+		// its token is taken no more (byToken).
+		if _, removed := lc.Removed[in.ID]; !removed {
+			m[sha256.Sum256([]byte(in.Token))] = in
+		}
 		byName[in.Name] = in
 	}
+	gone := goneTokens(all, lc)
 	s.mu.Lock()
-	s.byToken, s.byName = m, byName
+	s.byToken, s.byName, s.gone = m, byName, gone
 	s.mu.Unlock()
 	return nil
 }
@@ -294,7 +318,7 @@ func (s *Service) AdoptToken(ctx context.Context, token string) (*Integration, e
 	if integ, err := s.IntegrationByToken(ctx, token); err != nil || integ != nil {
 		return integ, err
 	}
-	all, err := s.store.Integrations(ctx)
+	all, err := s.integrationsInUse(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -1,11 +1,15 @@
 package receiver
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"klaxon/incidents"
@@ -23,6 +27,8 @@ func (s *Server) apiRoutes() http.Handler {
 	m.HandleFunc("GET /api/v1/integrations", s.listIntegrations)
 	m.HandleFunc("POST /api/v1/integrations", s.createIntegration)
 	m.HandleFunc("PATCH /api/v1/integrations/{name}", s.patchIntegration)
+	m.HandleFunc("DELETE /api/v1/integrations/{name}", s.removeIntegration)
+	m.HandleFunc("POST /api/v1/integrations/{name}/rotate", s.rotateIntegration)
 	m.HandleFunc("GET /api/v1/stream", s.stream)
 	m.HandleFunc("GET /api/v1/counts", s.counts)
 	m.HandleFunc("GET /api/v1/tally", s.tally)
@@ -151,12 +157,63 @@ func (s *Server) actOnIncident(w http.ResponseWriter, r *http.Request) {
 	s.act(w, r, id, incidents.PersonAction{Kind: kind, By: incidents.ByAPI})
 }
 
-func (s *Server) act(w http.ResponseWriter, r *http.Request, id int64, a incidents.PersonAction) {
-	if _, err := s.svc.Act(r.Context(), id, a); err != nil {
+// act carries out the actions in order and answers the incident after them,
+// timeline included, as GET answers it, with "changed": whether they changed
+// it (acknowledging an acknowledged incident, say, changes nothing).
+func (s *Server) act(w http.ResponseWriter, r *http.Request, id int64, actions ...incidents.PersonAction) {
+	before, err := s.svc.Incident(r.Context(), id)
+	if err != nil {
 		s.apiError(w, err)
 		return
 	}
-	s.writeIncident(w, r, id) // the whole incident, timeline included, as GET answers
+	changed := false
+	for _, a := range actions {
+		after, err := s.svc.Act(r.Context(), id, a)
+		if err != nil {
+			s.apiError(w, err)
+			return
+		}
+		changed = changed || actionChanged(a.Kind, before, after)
+	}
+	in, err := s.svc.Incident(r.Context(), id)
+	if err != nil {
+		s.apiError(w, err)
+		return
+	}
+	b, err := marshal(in)
+	if err != nil || !bytes.HasSuffix(b, []byte("}")) {
+		s.apiError(w, fmt.Errorf("write incident #%d: %v", id, err))
+		return
+	}
+	writeRaw(w, 200, append(b[:len(b)-1], fmt.Sprintf(`,"changed":%t}`, changed)...))
+}
+
+// actionChanged says whether an action of kind changed what it acts on
+// between before and after.
+func actionChanged(kind incidents.EntryKind, before, after *incidents.Incident) bool {
+	switch kind {
+	case incidents.EntrySeverityChanged:
+		return before.Severity != after.Severity
+	case incidents.EntryPriorityChanged:
+		return before.Priority != after.Priority
+	}
+	return before.Status != after.Status
+}
+
+// clearable reads a severity or priority as PATCH takes it: a string, where
+// "none", "" and null all clear it.
+func clearable(raw json.RawMessage) (string, bool) {
+	if bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+		return "", true
+	}
+	var v string
+	if json.Unmarshal(raw, &v) != nil {
+		return "", false
+	}
+	if strings.EqualFold(strings.TrimSpace(v), "none") {
+		return "", true
+	}
+	return v, true
 }
 
 func (s *Server) patchIncident(w http.ResponseWriter, r *http.Request) {
@@ -164,42 +221,37 @@ func (s *Server) patchIncident(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var body struct {
-		Severity *string `json:"severity"`
-		Priority *string `json:"priority"`
-	}
-	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&body); err != nil {
-		writeError(w, 400, `the body must be a JSON object such as {"severity":"sev1","priority":"p2"} ("" clears one)`)
+	var body map[string]json.RawMessage
+	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&body); err != nil || body == nil {
+		writeError(w, 400, `the body must be a JSON object such as {"severity":"sev1","priority":"p2"} ("none", "" or null clears one)`)
 		return
 	}
-	if body.Severity == nil && body.Priority == nil {
+	sevRaw, hasSev := body["severity"]
+	prioRaw, hasPrio := body["priority"]
+	if !hasSev && !hasPrio {
 		writeError(w, 400, `name severity, priority or both, e.g. {"severity":"sev1"}`)
 		return
 	}
 	var actions []incidents.PersonAction
-	if body.Severity != nil {
-		sev, err := incidents.ParseSeverity(*body.Severity)
-		if err != nil {
-			writeError(w, 400, err.Error())
+	if hasSev {
+		v, ok := clearable(sevRaw)
+		sev, err := incidents.ParseSeverity(v)
+		if !ok || err != nil {
+			writeError(w, 400, fmt.Sprintf(`severity %s is not one of "sev1", "sev2", "sev3", or "none", "" or null to clear it`, bytes.TrimSpace(sevRaw)))
 			return
 		}
 		actions = append(actions, incidents.PersonAction{Kind: incidents.EntrySeverityChanged, By: incidents.ByAPI, Severity: sev})
 	}
-	if body.Priority != nil {
-		p, err := incidents.ParsePriority(*body.Priority)
-		if err != nil {
-			writeError(w, 400, err.Error())
+	if hasPrio {
+		v, ok := clearable(prioRaw)
+		p, err := incidents.ParsePriority(v)
+		if !ok || err != nil {
+			writeError(w, 400, fmt.Sprintf(`priority %s is not one of "p1" … "p5", or "none", "" or null to clear it`, bytes.TrimSpace(prioRaw)))
 			return
 		}
 		actions = append(actions, incidents.PersonAction{Kind: incidents.EntryPriorityChanged, By: incidents.ByAPI, Priority: p})
 	}
-	for _, a := range actions[:len(actions)-1] {
-		if _, err := s.svc.Act(r.Context(), id, a); err != nil {
-			s.apiError(w, err)
-			return
-		}
-	}
-	s.act(w, r, id, actions[len(actions)-1])
+	s.act(w, r, id, actions...)
 }
 
 func (s *Server) listSuppressed(w http.ResponseWriter, r *http.Request) {
@@ -347,6 +399,67 @@ func (s *Server) patchIntegration(w http.ResponseWriter, r *http.Request) {
 		in.Chaos = chaos
 	}
 	writeJSON(w, 200, map[string]any{"integration": s.integrationJSON(in)})
+}
+
+// integrationLifecycle is what removing an integration and rotating its
+// token need from the service (*incidents.Service has it).
+type integrationLifecycle interface {
+	RemoveIntegration(ctx context.Context, name string) (*incidents.Integration, error)
+	RotateToken(ctx context.Context, name string, grace time.Duration) (*incidents.Integration, time.Time, error)
+}
+
+func (s *Server) lifecycle(w http.ResponseWriter) (integrationLifecycle, bool) {
+	lc, ok := s.svc.(integrationLifecycle)
+	if !ok {
+		writeError(w, 501, "this klaxon cannot remove integrations or rotate their tokens")
+	}
+	return lc, ok
+}
+
+// removeIntegration removes an integration: its token answers 404 saying it
+// was removed; its incidents stay, under its name.
+func (s *Server) removeIntegration(w http.ResponseWriter, r *http.Request) {
+	lc, ok := s.lifecycle(w)
+	if !ok {
+		return
+	}
+	in, err := lc.RemoveIntegration(r.Context(), r.PathValue("name"))
+	if err != nil {
+		s.apiError(w, err)
+		return
+	}
+	writeJSON(w, 200, map[string]any{"ok": true, "removed": in.Name})
+}
+
+// rotateIntegration gives an integration a new token. With
+// {"grace_seconds":N} the old one keeps working N seconds more; without, it
+// answers 404 at once, saying it was replaced.
+func (s *Server) rotateIntegration(w http.ResponseWriter, r *http.Request) {
+	lc, ok := s.lifecycle(w)
+	if !ok {
+		return
+	}
+	var body struct {
+		Grace int64 `json:"grace_seconds"`
+	}
+	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&body); err != nil && !errors.Is(err, io.EOF) {
+		writeError(w, 400, `the body is empty, or a JSON object such as {"grace_seconds":3600} (how long the old token keeps working)`)
+		return
+	}
+	if body.Grace < 0 || body.Grace > int64(incidents.MaxGrace/time.Second) {
+		writeError(w, 400, fmt.Sprintf("grace_seconds is between 0 and %d", int64(incidents.MaxGrace/time.Second)))
+		return
+	}
+	in, until, err := lc.RotateToken(r.Context(), r.PathValue("name"), time.Duration(body.Grace)*time.Second)
+	if err != nil {
+		s.apiError(w, err)
+		return
+	}
+	var oldUntil any // null: the old token is refused from now on
+	if body.Grace > 0 {
+		oldUntil = incidents.FormatTime(until)
+	}
+	writeJSON(w, 200, map[string]any{"integration": s.integrationJSON(in), "old_token_works_until": oldUntil})
 }
 
 // counts answers how many incidents a filter selects, with the totals of
