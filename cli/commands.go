@@ -1,16 +1,21 @@
 package cli
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -19,6 +24,8 @@ import (
 	"klaxon/senders"
 	"klaxon/storage"
 	"klaxon/termtext"
+
+	"golang.org/x/term"
 )
 
 // Env is what a command runs with.
@@ -36,23 +43,33 @@ usage:
   klaxon [flags]                      receiver and console together
   klaxon serve [flags]                the receiver alone (for a service manager; logs to stderr)
   klaxon attach [URL]                 the console, attached to a klaxon running elsewhere
-  klaxon integrations [list]          list integrations and their webhook URLs
+  klaxon integrations [list] [--json] list integrations and their webhook URLs
   klaxon integrations add NAME [--service S] [--escalation E] [--kind K]
                              [--ack-timeout 30m] [--resolve-after 4h]
                              K: ` + kindNames + `
   klaxon integrations show NAME       one integration and the setup block for its sender
   klaxon integrations set NAME [--ack-timeout D] [--resolve-after D] [--chaos status=503,share=0.3|off]
+  klaxon integrations remove NAME     it takes no more events; its incidents stay
+  klaxon integrations rotate NAME [--grace 1h]   a new token (the old one works --grace longer)
   klaxon incidents [--status S] [--severity V] [--q TEXT] [--format table|json|ndjson|csv]
   klaxon export [--since 24h] [--until TIME] [--format json|ndjson|csv]   incidents with timelines
-  klaxon ack ID | klaxon resolve ID
+  klaxon ack ID… | unack ID… | resolve ID…         act on incidents, one line each
+  klaxon severity ID… sev1|sev2|sev3|none | priority ID… p1…p5|none
+  klaxon resolve --all [--integration N] [--severity V] [--q TEXT] [--yes]   every one the filters select
+                                      (ack, unack, severity and priority take --all too)
   klaxon send URL --title T [--severity sev1] [--priority p2] [--body B] [--resolve]
   klaxon send --kind K URL [--title T] [--severity sev1] [--body B] [--resolve|--ack]   as sender K would
   klaxon replay REQUEST_ID [--to URL]  send a journaled request again
   klaxon bench [--connections 64] [--duration 10s] [--runs 3]   load-test the receiver against a no-op handler
+  klaxon completion bash|zsh|fish     a shell completion script (source <(klaxon completion bash))
 
 Every command takes --help. Common flags: --listen ADDR (default ` + DefaultListen + `),
 --data-dir DIR (default $XDG_DATA_HOME/klaxon); each also as KLAXON_LISTEN, KLAXON_DATA_DIR.
 `
+
+// commandNames are the commands, for suggestions and completion.
+var commandNames = []string{"serve", "attach", "integrations", "incidents", "export", "ack", "unack", "resolve",
+	"severity", "priority", "send", "replay", "bench", "completion", "help"}
 
 // Run runs the command line args and returns the exit status.
 func Run(ctx context.Context, args []string, e Env) int {
@@ -78,9 +95,15 @@ func Run(ctx context.Context, args []string, e Env) int {
 	case "incidents":
 		err = runIncidents(ctx, args, e)
 	case "ack", "acknowledge":
-		err = runAct(ctx, "ack", "acknowledge", args, e)
+		err = runAct(ctx, actAck, args, e)
+	case "unack", "unacknowledge":
+		err = runAct(ctx, actUnack, args, e)
 	case "resolve":
-		err = runAct(ctx, "resolve", "resolve", args, e)
+		err = runAct(ctx, actResolve, args, e)
+	case "severity":
+		err = runAct(ctx, actSeverity, args, e)
+	case "priority":
+		err = runAct(ctx, actPriority, args, e)
 	case "send":
 		err = runSend(ctx, args, e)
 	case "attach":
@@ -91,11 +114,16 @@ func Run(ctx context.Context, args []string, e Env) int {
 		err = runReplay(ctx, args, e)
 	case "bench":
 		err = runBench(ctx, args, e)
+	case "completion":
+		err = runCompletion(args, e)
+	case "__complete":
+		runComplete(ctx, args, e)
+		return 0
 	case "help":
 		fmt.Fprint(e.Stdout, usage)
 		return 0
 	default:
-		fmt.Fprintf(e.Stderr, "klaxon: unknown command %q\n\n%s", cmd, usage)
+		fmt.Fprintf(e.Stderr, "klaxon: unknown command %q%s\nsee klaxon help\n", cmd, didYouMean(cmd, append(commandNames, "acknowledge", "unacknowledge")))
 		return 2
 	}
 	switch {
@@ -105,6 +133,8 @@ func Run(ctx context.Context, args []string, e Env) int {
 		return 0
 	case errors.Is(err, errUsage):
 		return 2
+	case errors.Is(err, errReported):
+		return 1
 	}
 	fmt.Fprintf(e.Stderr, "klaxon: %s\n", termtext.Line(err.Error()))
 	return 1
@@ -113,18 +143,116 @@ func Run(ctx context.Context, args []string, e Env) int {
 // errUsage marks a wrong command line whose message was printed already.
 var errUsage = errors.New("usage")
 
+// errReported marks a failure whose messages were printed already.
+var errReported = errors.New("failed")
+
+// usageError prints what is wrong with the command line, the command's usage
+// line and where its help is.
 func usageError(fs *flag.FlagSet, format string, args ...any) error {
 	fmt.Fprintf(fs.Output(), "klaxon: "+format+"\n", args...)
-	fs.Usage()
+	shortUsage(fs)
 	return errUsage
 }
 
+// parse sets fs's flags from their KLAXON_* variables, then from args, and
+// returns the positional arguments. --help prints the whole help (and
+// returns flag.ErrHelp); a wrong flag prints the error and the usage line; a
+// variable whose value its flag refuses stops the command, named.
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	envErr := applyEnv(fs)
+	help, out := fs.Usage, fs.Output()
+	fs.Usage = func() {} // the flag package's own call: parse prints what fits
+	fs.SetOutput(io.Discard)
 	pos, err := parseInterspersed(fs, args)
-	if err != nil && !errors.Is(err, flag.ErrHelp) {
+	fs.Usage = help
+	fs.SetOutput(out)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fs.Usage()
+		return pos, err
+	case err != nil:
+		msg := err.Error()
+		if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
+			msg = "unknown flag -" + name + flagSuggestion(fs, strings.TrimLeft(name, "-"))
+		}
+		fmt.Fprintf(out, "klaxon: %s\n", msg)
+		shortUsage(fs)
+		return nil, errUsage
+	case envErr != nil:
+		fmt.Fprintf(out, "klaxon: %s\n", strings.ReplaceAll(envErr.Error(), "\n", "\nklaxon: "))
 		return nil, errUsage
 	}
-	return pos, err
+	return pos, nil
+}
+
+// flagSuggestion names the flag of fs nearest to the unknown flag name.
+func flagSuggestion(fs *flag.FlagSet, name string) string {
+	var names []string
+	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+	if s := nearest(name, names); s != "" {
+		return " (did you mean --" + s + "?)"
+	}
+	return ""
+}
+
+// didYouMean is "; did you mean X?" for the candidate nearest to word, or "".
+func didYouMean(word string, candidates []string) string {
+	if s := nearest(word, candidates); s != "" {
+		return "; did you mean " + s + "?"
+	}
+	return ""
+}
+
+// nearest is the candidate a mistyped word most likely meant: the one fewest
+// edits away (at most 2, and fewer than half the word), else the only one
+// the word begins, else "".
+func nearest(word string, candidates []string) string {
+	best, bestD := "", 3
+	for _, c := range candidates {
+		if d := editDistance(strings.ToLower(word), c); d < bestD && 2*d < len([]rune(c)) {
+			best, bestD = c, d
+		}
+	}
+	if best != "" {
+		return best
+	}
+	var prefixed []string
+	for _, c := range candidates {
+		if len(word) >= 2 && strings.HasPrefix(c, strings.ToLower(word)) {
+			prefixed = append(prefixed, c)
+		}
+	}
+	if len(prefixed) == 1 {
+		return prefixed[0]
+	}
+	return ""
+}
+
+// editDistance counts the insertions, deletions, substitutions and swaps of
+// neighbours that make a into b.
+func editDistance(a, b string) int {
+	x, y := []rune(a), []rune(b)
+	d := make([][]int, len(x)+1)
+	for i := range d {
+		d[i] = make([]int, len(y)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(x); i++ {
+		for j := 1; j <= len(y); j++ {
+			cost := 1
+			if x[i-1] == y[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && x[i-1] == y[j-2] && x[i-2] == y[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(x)][len(y)]
 }
 
 // runServer runs klaxon (console true) or klaxon serve.
@@ -211,7 +339,10 @@ func kindHelp(intro string) string {
 	return b.String()
 }
 
-const integrationsUsage = "klaxon integrations [list] [--json] | add NAME [--kind K] [flags] | show NAME | set NAME [flags]"
+const integrationsUsage = "klaxon integrations [list] [--json] | add NAME [--kind K] [flags] | show NAME | set NAME [flags] | remove NAME | rotate NAME [--grace D]"
+
+// integrationsCommands are integrations' own commands.
+var integrationsCommands = []string{"list", "add", "show", "set", "remove", "rotate"}
 
 func runIntegrations(ctx context.Context, args []string, e Env) error {
 	if len(args) > 0 {
@@ -222,6 +353,10 @@ func runIntegrations(ctx context.Context, args []string, e Env) error {
 			return runIntegrationsShow(ctx, args[1:], e)
 		case "set":
 			return runIntegrationsSet(ctx, args[1:], e)
+		case "remove", "rm", "delete":
+			return runIntegrationsRemove(ctx, args[1:], e)
+		case "rotate":
+			return runIntegrationsRotate(ctx, args[1:], e)
 		case "list":
 			args = args[1:]
 		}
@@ -229,9 +364,14 @@ func runIntegrations(ctx context.Context, args []string, e Env) error {
 	var c Config
 	var asJSON bool
 	fs := newFlagSet("klaxon integrations", integrationsUsage,
-		"Lists integrations with their webhook URLs (the URL holds the token: share it only with the sender).\n"+
-			"add makes one, show prints one with the setup block for its sender, set changes its timers and chaos;\n"+
-			"each takes --help.", e.Stderr)
+		"Lists integrations with their webhook URLs (the URL holds the token: share it only with the sender).\n\n"+
+			"  list     this list (the default)\n"+
+			"  add      make one, and print the setup block for its sender\n"+
+			"  show     print one, with the setup block for its sender\n"+
+			"  set      change its timers and chaos\n"+
+			"  remove   stop taking its events (its token answers 404); its incidents stay, under its name\n"+
+			"  rotate   give it a new token; the old one answers 404, or keeps working for --grace\n\n"+
+			"Each takes --help.", e.Stderr)
 	commonFlags(fs, &c)
 	fs.BoolVar(&asJSON, "json", false, "print JSON")
 	pos, err := parse(fs, args)
@@ -239,7 +379,7 @@ func runIntegrations(ctx context.Context, args []string, e Env) error {
 		return err
 	}
 	if len(pos) > 0 {
-		return usageError(fs, "unknown integrations command %q (use list, add, show or set)", pos[0])
+		return usageError(fs, "unknown integrations command %q%s (use %s)", pos[0], didYouMean(pos[0], integrationsCommands), strings.Join(integrationsCommands, ", "))
 	}
 	var list []remote.Integration
 	err = withBackend(ctx, c, func(b backend) (err error) {
@@ -253,7 +393,9 @@ func runIntegrations(ctx context.Context, args []string, e Env) error {
 		if list == nil {
 			list = []remote.Integration{}
 		}
-		return json.NewEncoder(e.Stdout).Encode(map[string]any{"integrations": list})
+		enc := json.NewEncoder(e.Stdout)
+		enc.SetIndent("", "  ") // as incidents --json
+		return enc.Encode(map[string]any{"integrations": list})
 	}
 	tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tKIND\tSERVICE\tACK TIMEOUT\tRESOLVE AFTER\tWEBHOOK URL")
@@ -423,6 +565,234 @@ func runIntegrationsSet(ctx context.Context, args []string, e Env) error {
 	})
 }
 
+// runIntegrationsRemove removes an integration: its token answers 404
+// saying so; its incidents stay, under its name.
+func runIntegrationsRemove(ctx context.Context, args []string, e Env) error {
+	var c Config
+	fs := newFlagSet("klaxon integrations remove", "klaxon integrations remove NAME",
+		"Removes an integration: from now on its webhook URL answers 404, saying the integration was removed, and it\n"+
+			"is listed no more. Its incidents stay, under its name (open ones stay open). Adding an integration of the\n"+
+			"same name later brings it back with a new token.", e.Stderr)
+	commonFlags(fs, &c)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError(fs, "integrations remove takes one NAME")
+	}
+	var open int
+	err = withBackend(ctx, c, func(b backend) error {
+		in, err := integrationNamed(ctx, b, pos[0])
+		if err != nil {
+			return err
+		}
+		list, err := listAll(ctx, b, incidents.Filter{Status: "open", Integration: in.Name}, 0)
+		if err != nil {
+			return err
+		}
+		open = len(list)
+		m, err := managerOf(b, c)
+		if err != nil {
+			return err
+		}
+		return m.removeIntegration(ctx, in.Name)
+	})
+	if err != nil {
+		return err
+	}
+	name := termtext.Line(pos[0])
+	fmt.Fprintf(e.Stdout, "integration %s removed: its webhook URL answers 404 from now on (\"this integration was removed\")\n", name)
+	fmt.Fprintf(e.Stdout, "its incidents stay, under the name %s", name)
+	if open > 0 {
+		verb := "are"
+		if open == 1 {
+			verb = "is"
+		}
+		fmt.Fprintf(e.Stdout, "; %d %s open (klaxon resolve --integration %s --all resolves them)", open, verb, shellQuote(name))
+	}
+	fmt.Fprintln(e.Stdout)
+	return nil
+}
+
+// runIntegrationsRotate gives an integration a new token.
+func runIntegrationsRotate(ctx context.Context, args []string, e Env) error {
+	var c Config
+	var grace time.Duration
+	fs := newFlagSet("klaxon integrations rotate", "klaxon integrations rotate NAME [--grace 1h]",
+		"Gives an integration a new random token (a new webhook URL) and prints it with the setup block for its sender.\n"+
+			"The old token answers 404 from now on, saying it was replaced, or with --grace keeps working that much longer,\n"+
+			"while the sender is moved to the new URL.", e.Stderr)
+	commonFlags(fs, &c)
+	fs.DurationVar(&grace, "grace", 0, "keep the old token working this much longer (e.g. 1h; at most 720h)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError(fs, "integrations rotate takes one NAME")
+	}
+	if grace < 0 || grace > incidents.MaxGrace {
+		return usageError(fs, "--grace is between 0 and %s", incidents.MaxGrace)
+	}
+	var (
+		in    *remote.Integration
+		until time.Time
+	)
+	err = withBackend(ctx, c, func(b backend) error {
+		found, err := integrationNamed(ctx, b, pos[0])
+		if err != nil {
+			return err
+		}
+		m, err := managerOf(b, c)
+		if err != nil {
+			return err
+		}
+		in, until, err = m.rotateIntegration(ctx, found.Name, grace)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	shown := withSetup(*in)
+	fmt.Fprintf(e.Stdout, "integration %s (%s) has a new token: %s\n", termtext.Line(in.Name), in.Kind, termtext.Line(in.URL))
+	if grace > 0 {
+		fmt.Fprintf(e.Stdout, "the old token keeps working until %s (%s); then it answers 404\n", incidents.FormatTime(until), grace)
+	} else {
+		fmt.Fprintln(e.Stdout, "the old token answers 404 from now on, saying it was replaced")
+	}
+	fmt.Fprintf(e.Stdout, "\n%s", termtext.Block(shown.Setup))
+	return nil
+}
+
+// integrationManager removes integrations and rotates their tokens: through
+// the running klaxon's API, or in the data directory.
+type integrationManager interface {
+	removeIntegration(ctx context.Context, name string) error
+	rotateIntegration(ctx context.Context, name string, grace time.Duration) (*remote.Integration, time.Time, error)
+}
+
+// managerOf is b's integrationManager.
+func managerOf(b backend, c Config) (integrationManager, error) {
+	switch b := b.(type) {
+	case integrationManager:
+		return b, nil
+	case *remote.Client:
+		return apiManager{client: b, c: c}, nil
+	}
+	return nil, fmt.Errorf("this klaxon cannot remove integrations or rotate tokens")
+}
+
+func (s serviceBackend) removeIntegration(ctx context.Context, name string) error {
+	_, err := s.Service.RemoveIntegration(ctx, name)
+	return err
+}
+
+func (s serviceBackend) rotateIntegration(ctx context.Context, name string, grace time.Duration) (*remote.Integration, time.Time, error) {
+	in, until, err := s.Service.RotateToken(ctx, name, grace)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	shown := asShown(in, s.base)
+	return &shown, until, nil
+}
+
+// apiManager is the running klaxon's API: DELETE /api/v1/integrations/{name}
+// and POST /api/v1/integrations/{name}/rotate.
+type apiManager struct {
+	client *remote.Client
+	c      Config
+}
+
+func (m apiManager) removeIntegration(ctx context.Context, name string) error {
+	return m.call(ctx, "DELETE", "/api/v1/integrations/"+url.PathEscape(name), nil, nil)
+}
+
+func (m apiManager) rotateIntegration(ctx context.Context, name string, grace time.Duration) (*remote.Integration, time.Time, error) {
+	var out struct {
+		Integration remote.Integration `json:"integration"`
+		Until       *string            `json:"old_token_works_until"`
+	}
+	body := map[string]int64{"grace_seconds": int64(grace / time.Second)}
+	if err := m.call(ctx, "POST", "/api/v1/integrations/"+url.PathEscape(name)+"/rotate", body, &out); err != nil {
+		return nil, time.Time{}, err
+	}
+	until := time.Now()
+	if out.Until != nil {
+		until, _ = time.Parse(time.RFC3339Nano, *out.Until)
+	}
+	return &out.Integration, until, nil
+}
+
+// call sends one API request with the API token and decodes a 2xx answer
+// into out; a refusal comes back as the API's sentence.
+func (m apiManager) call(ctx context.Context, method, path string, body, out any) error {
+	hc, err := senderFor(m.c)
+	if err != nil {
+		return err
+	}
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, m.client.Base()+path, rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+readAPIToken(m.c))
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			return fmt.Errorf("%w at %s", remote.ErrNotRunning, m.client.Base())
+		}
+		return fmt.Errorf("klaxon at %s did not answer: %w", m.client.Base(), err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	if err != nil {
+		return fmt.Errorf("reading klaxon's answer: %w", err)
+	}
+	if resp.StatusCode/100 != 2 {
+		var refusal struct {
+			Error string `json:"error"`
+		}
+		if json.Unmarshal(b, &refusal) != nil || refusal.Error == "" {
+			refusal.Error = strings.TrimSpace(string(b))
+		}
+		code := incidents.EINTERNAL
+		switch resp.StatusCode {
+		case 400, 422:
+			code = incidents.EINVALID
+		case 401, 403:
+			return fmt.Errorf("the klaxon at %s refused the API token (%d): set KLAXON_API_TOKEN to its token, or pass the --data-dir it uses", m.client.Base(), resp.StatusCode)
+		case 404:
+			code = incidents.ENOTFOUND
+		}
+		return incidents.Errorf(code, "%s", refusal.Error)
+	}
+	if out == nil {
+		return nil
+	}
+	return json.Unmarshal(b, out)
+}
+
+// shellQuote quotes s for a shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=@%+,", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
 // withStore opens the data directory directly, for commands run while no
 // klaxon answers. It takes the directory's lock like a running klaxon.
 func withStore(ctx context.Context, c Config, fn func(svc *incidents.Service) error) error {
@@ -470,32 +840,309 @@ func Age(d time.Duration) string {
 	return fmt.Sprintf("%dd", int(d.Hours()/24))
 }
 
-func runAct(ctx context.Context, name, action string, args []string, e Env) error {
-	var c Config
-	fs := newFlagSet("klaxon "+name, "klaxon "+name+" ID", "Does "+action+" to incident ID (recorded as by: api).", e.Stderr)
+// act is a command that changes incidents: ack, unack, resolve, severity,
+// priority.
+type act struct {
+	name  string
+	kind  incidents.EntryKind
+	about string
+}
+
+var (
+	actAck = act{"ack", incidents.EntryAcknowledged,
+		"Acknowledges incidents: someone is on them (recorded as by: api). One line an incident says what it did;\nan incident acknowledged already stays as it is."}
+	actUnack = act{"unack", incidents.EntryUnacknowledged,
+		"Unacknowledges incidents: they are triggered again, and re-alert (recorded as by: api)."}
+	actResolve = act{"resolve", incidents.EntryResolved,
+		"Resolves incidents (recorded as by: api). Resolved is final: a later trigger opens a new incident.\nWith --all it asks first (on a terminal), or needs --yes."}
+	actSeverity = act{"severity", incidents.EntrySeverityChanged,
+		"Sets the severity of incidents; none clears it (recorded as by: api)."}
+	actPriority = act{"priority", incidents.EntryPriorityChanged,
+		"Sets the priority of incidents; none clears it (recorded as by: api)."}
+)
+
+// values is what the command takes after the IDs ("" for none).
+func (ac act) values() string {
+	switch ac.kind {
+	case incidents.EntrySeverityChanged:
+		return "sev1|sev2|sev3|none"
+	case incidents.EntryPriorityChanged:
+		return "p1|p2|p3|p4|p5|none"
+	}
+	return ""
+}
+
+// actTarget is an incident to act on, as it was before (or why it could not
+// be read).
+type actTarget struct {
+	id     int64
+	before *incidents.Incident
+	err    error
+}
+
+func runAct(ctx context.Context, ac act, args []string, e Env) error {
+	var (
+		c         Config
+		ff        filterFlags
+		all, yes  bool
+		value     = ac.values()
+		valueArg  = ""
+		filterUse = "[--integration N] [--severity V] [--priority P] [--q TEXT] [--status S]"
+	)
+	if value != "" {
+		valueArg = " " + value
+	}
+	usage := "klaxon " + ac.name + " ID…" + valueArg + " | klaxon " + ac.name + " --all " + filterUse + valueArg
+	if ac.kind == incidents.EntryResolved {
+		usage += " [--yes]"
+	}
+	fs := newFlagSet("klaxon "+ac.name, usage, ac.about+"\n\nIDs are as in 12 or #12; --all takes every incident that the filters select (those of klaxon incidents),\nopen ones only.", e.Stderr)
 	commonFlags(fs, &c)
+	ff.add(fs, "open")
+	fs.BoolVar(&all, "all", false, "act on every incident the filters select (without filters: every open incident)")
+	if ac.kind == incidents.EntryResolved {
+		fs.BoolVar(&yes, "yes", false, "with --all, resolve without asking (needed when stdin is not a terminal)")
+	}
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usageError(fs, "%s takes one incident ID", name)
+	a := incidents.PersonAction{Kind: ac.kind, By: incidents.ByAPI}
+	if value != "" {
+		if len(pos) == 0 {
+			return usageError(fs, "name the new %s last: %s", ac.name, strings.ReplaceAll(value, "|", ", "))
+		}
+		raw := pos[len(pos)-1]
+		pos = pos[:len(pos)-1]
+		v, perr := raw, error(nil)
+		if strings.EqualFold(v, "none") {
+			v = ""
+		} else if strings.TrimSpace(v) == "" {
+			perr = errors.New("empty")
+		}
+		if perr == nil && ac.kind == incidents.EntrySeverityChanged {
+			a.Severity, perr = incidents.ParseSeverity(v)
+		} else if perr == nil {
+			a.Priority, perr = incidents.ParsePriority(v)
+		}
+		if perr != nil {
+			return usageError(fs, "%q is not a %s: the last argument is the new one, %s", raw, ac.name, strings.ReplaceAll(value, "|", ", "))
+		}
 	}
-	id, err := strconv.ParseInt(strings.TrimPrefix(pos[0], "#"), 10, 64)
-	if err != nil || id < 1 {
-		return usageError(fs, "%q is not an incident ID (a number, as in #12 or 12)", pos[0])
-	}
-	kind := map[string]incidents.EntryKind{"acknowledge": incidents.EntryAcknowledged, "resolve": incidents.EntryResolved}[action]
-	var in *incidents.Incident
-	err = withBackend(ctx, c, func(b backend) (err error) {
-		in, err = b.Act(ctx, id, incidents.PersonAction{Kind: kind, By: incidents.ByAPI})
-		return err
+	filtered := false
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "status", "severity", "priority", "integration", "q":
+			filtered = true
+		}
 	})
-	if err != nil {
-		return err
+	switch {
+	case all && len(pos) > 0:
+		return usageError(fs, "name incident IDs or --all, not both")
+	case !all && len(pos) == 0 && filtered:
+		return usageError(fs, "the filters select incidents with --all: klaxon %s --all …", ac.name)
+	case !all && len(pos) == 0:
+		return usageError(fs, "%s takes incident IDs (12 or #12), or --all", ac.name)
+	case !all && filtered:
+		return usageError(fs, "the filters go with --all, not with incident IDs")
 	}
-	fmt.Fprintf(e.Stdout, "#%d %s: %s\n", in.ID, in.Status, termtext.Line(orDash(in.Title)))
+	var ids []int64
+	seen := map[int64]bool{}
+	for _, p := range pos {
+		id, err := strconv.ParseInt(strings.TrimPrefix(p, "#"), 10, 64)
+		if err != nil || id < 1 {
+			return usageError(fs, "%q is not an incident ID (a number, as in #12 or 12)", p)
+		}
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	var f incidents.Filter
+	if all {
+		switch ff.status {
+		case "open", "triggered", "acknowledged":
+		default:
+			return usageError(fs, "--status %q: only open incidents can change; use open, triggered or acknowledged", ff.status)
+		}
+		if f, err = ff.filter(); err != nil {
+			return usageError(fs, "%v", err)
+		}
+	}
+	return withBackend(ctx, c, func(b backend) error {
+		var targets []actTarget
+		if all {
+			list, err := listAll(ctx, b, f, 0)
+			if err != nil {
+				return err
+			}
+			for _, in := range list {
+				targets = append(targets, actTarget{id: in.ID, before: in})
+			}
+			if len(targets) == 0 {
+				if ff.integration != "" {
+					// A misspelt name selects nothing: say so, not "no incidents".
+					if _, err := integrationNamed(ctx, b, ff.integration); err != nil {
+						return err
+					}
+				}
+				fmt.Fprintf(e.Stdout, "no %s incidents match; nothing changed\n", ff.status)
+				return nil
+			}
+			if ac.kind == incidents.EntryResolved && !yes {
+				if err := confirmResolve(fs, targets, e); err != nil {
+					return err
+				}
+			}
+		} else {
+			for _, id := range ids {
+				in, err := b.Incident(ctx, id)
+				if errors.Is(err, remote.ErrNotRunning) {
+					return err
+				}
+				targets = append(targets, actTarget{id: id, before: in, err: err})
+			}
+		}
+		return applyAct(ctx, b, ac, a, targets, all, e)
+	})
+}
+
+// confirmResolve asks before resolving what --all selected: on a terminal
+// "resolve N incidents? y/N"; elsewhere it needs --yes.
+func confirmResolve(fs *flag.FlagSet, targets []actTarget, e Env) error {
+	n := len(targets)
+	if !stdinIsTerminal(e) {
+		return usageError(fs, "resolve --all selects %d incident%s; resolving is final, so pass --yes to resolve them when stdin is not a terminal", n, plural(n))
+	}
+	fmt.Fprintf(e.Stderr, "%d incident%s to resolve:\n", n, plural(n))
+	for i, t := range targets {
+		if i == 10 {
+			fmt.Fprintf(e.Stderr, "  … and %d more\n", n-i)
+			break
+		}
+		fmt.Fprintf(e.Stderr, "  #%d %s %s %s\n", t.id, orDash(string(t.before.Severity)), termtext.Line(t.before.Integration), termtext.Line(cut(orDash(t.before.Title), 60)))
+	}
+	fmt.Fprintf(e.Stderr, "resolve %d incident%s? y/N ", n, plural(n))
+	answer, _ := bufio.NewReader(e.Stdin).ReadString('\n')
+	switch strings.ToLower(strings.TrimSpace(answer)) {
+	case "y", "yes":
+		return nil
+	}
+	fmt.Fprintln(e.Stderr, "nothing resolved")
+	return errReported
+}
+
+// stdinIsTerminal reports whether a person can answer a question on stdin.
+func stdinIsTerminal(e Env) bool {
+	if e.Stdin == nil {
+		return false
+	}
+	if e.Interactive {
+		return true
+	}
+	f, ok := e.Stdin.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// applyAct carries out a on each target and prints one line for each: what
+// changed, or that it was so already; then, for several, how many changed.
+func applyAct(ctx context.Context, b backend, ac act, a incidents.PersonAction, targets []actTarget, all bool, e Env) error {
+	changed, failed := 0, 0
+	fail := func(err error) {
+		failed++
+		fmt.Fprintf(e.Stderr, "klaxon: %s\n", termtext.Line(err.Error()))
+	}
+	for _, t := range targets {
+		if t.err != nil {
+			fail(t.err)
+			continue
+		}
+		// Resolved is final (SPEC §3): every action on a resolved incident,
+		// resolving it again included, is refused, as the API's 409 says.
+		before := t.before
+		if before.Status == incidents.Resolved {
+			fail(resolvedError(ac, before))
+			continue
+		}
+		after, err := b.Act(ctx, t.id, a)
+		if errors.Is(err, remote.ErrNotRunning) {
+			return err
+		}
+		if incidents.ErrorCode(err) == incidents.ECONFLICT {
+			err = resolvedError(ac, before) // resolved meanwhile
+		}
+		if err != nil {
+			fail(err)
+			continue
+		}
+		did, line := actLine(ac, before, after)
+		if did {
+			changed++
+		}
+		fmt.Fprintf(e.Stdout, "#%d %s: %s\n", t.id, line, termtext.Line(orDash(after.Title)))
+	}
+	if all || len(targets) > 1 {
+		fmt.Fprintf(e.Stdout, "%d of %d changed", changed, len(targets))
+		if failed > 0 {
+			fmt.Fprintf(e.Stdout, ", %d refused", failed)
+		}
+		fmt.Fprintln(e.Stdout)
+	}
+	if failed > 0 {
+		return errReported
+	}
 	return nil
+}
+
+// resolvedError refuses an action on the resolved incident in.
+func resolvedError(ac act, in *incidents.Incident) error {
+	if ac.kind == incidents.EntryResolved {
+		return fmt.Errorf("#%d already resolved: %s", in.ID, orDash(in.Title))
+	}
+	return fmt.Errorf("#%d is resolved, and a resolved incident cannot change (a new trigger opens a new incident): %s", in.ID, orDash(in.Title))
+}
+
+// actLine says what an action did to an incident, from before and after it:
+// whether it changed it, and how ("acknowledged", "already acknowledged",
+// "severity sev3 → sev1").
+func actLine(ac act, before, after *incidents.Incident) (bool, string) {
+	switch ac.kind {
+	case incidents.EntrySeverityChanged:
+		from, to := noneIfEmpty(string(before.Severity)), noneIfEmpty(string(after.Severity))
+		if from == to {
+			return false, "severity already " + to
+		}
+		return true, "severity " + from + " → " + to
+	case incidents.EntryPriorityChanged:
+		from, to := noneIfEmpty(string(before.Priority)), noneIfEmpty(string(after.Priority))
+		if from == to {
+			return false, "priority already " + to
+		}
+		return true, "priority " + from + " → " + to
+	case incidents.EntryUnacknowledged:
+		if before.Status == after.Status {
+			return false, "already " + string(after.Status)
+		}
+		return true, "unacknowledged, " + string(after.Status) + " again"
+	}
+	if before.Status == after.Status {
+		return false, "already " + string(after.Status)
+	}
+	return true, string(after.Status)
+}
+
+func noneIfEmpty(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
 }
 
 func runSend(ctx context.Context, args []string, e Env) error {

@@ -3,12 +3,12 @@
 package cli
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -80,7 +80,8 @@ func (r *realertFlag) Set(v string) error {
 	return nil
 }
 
-// env reads KLAXON_<NAME>.
+// env reads KLAXON_<NAME> (def when unset or empty), for a flag's default
+// where the flag set does not go through parse.
 func env(name, def string) string {
 	if v, ok := os.LookupEnv("KLAXON_" + name); ok && v != "" {
 		return v
@@ -88,9 +89,67 @@ func env(name, def string) string {
 	return def
 }
 
-func envBool(name string) bool {
-	v, _ := strconv.ParseBool(env(name, "false"))
-	return v
+// envOf names the KLAXON_* variable of each flag that has one. parse sets
+// each such flag from its variable before it reads the command line, through
+// the flag's own parser, so that a value the flag would refuse is refused in
+// the environment too (and the command line still wins).
+var envOf = map[string]string{
+	"listen":              "KLAXON_LISTEN",
+	"data-dir":            "KLAXON_DATA_DIR",
+	"tls-cert":            "KLAXON_TLS_CERT",
+	"tls-key":             "KLAXON_TLS_KEY",
+	"accept-any-token":    "KLAXON_ACCEPT_ANY_TOKEN",
+	"log-file":            "KLAXON_LOG_FILE",
+	"desktop-notify":      "KLAXON_DESKTOP_NOTIFY",
+	"no-bell":             "KLAXON_NO_BELL",
+	"journal-limit":       "KLAXON_JOURNAL_LIMIT",
+	"keep-suppressed":     "KLAXON_KEEP_SUPPRESSED",
+	"rate-limit":          "KLAXON_RATE_LIMIT",
+	"ssh":                 "KLAXON_SSH",
+	"authorized-keys":     "KLAXON_AUTHORIZED_KEYS",
+	"on-trigger":          "KLAXON_ON_TRIGGER",
+	"realert":             "KLAXON_REALERT",
+	"keep-resolved":       "KLAXON_KEEP_RESOLVED",
+	"keep-resolved-count": "KLAXON_KEEP_RESOLVED_COUNT",
+	"keep-requests":       "KLAXON_KEEP_REQUESTS",
+}
+
+// applyEnv sets fs's flags from their KLAXON_* variables (an empty one is
+// unset). The flags count as not given (fs.Visit does not see them), so a
+// command can still tell that a flag was named on its command line.
+func applyEnv(fs *flag.FlagSet) error {
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		name, ok := envOf[f.Name]
+		if !ok {
+			return
+		}
+		v, ok := os.LookupEnv(name)
+		if !ok || v == "" {
+			return
+		}
+		if err := f.Value.Set(v); err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: %s, as for --%s; correct it or unset it", name, v, wants(f, err), f.Name))
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// wants says what a flag takes, for a value it refused with err.
+func wants(f *flag.Flag, err error) string {
+	if g, ok := f.Value.(flag.Getter); ok {
+		switch g.Get().(type) {
+		case bool:
+			return "want true or false (or 1 or 0)"
+		case time.Duration:
+			return "want a duration such as 90s, 30m or 720h"
+		case int, int64, uint, uint64:
+			return "want a whole number"
+		case float64:
+			return "want a number"
+		}
+	}
+	return err.Error()
 }
 
 // defaultDataDir is $XDG_DATA_HOME/klaxon, or ~/.local/share/klaxon.
@@ -104,63 +163,79 @@ func defaultDataDir() string {
 	return "klaxon-data"
 }
 
-// commonFlags adds --listen and --data-dir (and their KLAXON_* defaults) to fs.
+// commonFlags adds --listen, --data-dir and --tls-cert to fs; parse sets them
+// from their KLAXON_* variables.
 func commonFlags(fs *flag.FlagSet, c *Config) {
-	fs.StringVar(&c.Listen, "listen", env("LISTEN", DefaultListen), "address to listen on `ADDR` (KLAXON_LISTEN); loopback only by default")
-	fs.StringVar(&c.DataDir, "data-dir", env("DATA_DIR", defaultDataDir()), "`DIR` for the database, api token and log (KLAXON_DATA_DIR)")
-	fs.StringVar(&c.TLSCert, "tls-cert", env("TLS_CERT", ""), "the certificate `FILE` the klaxon at --listen serves: trust it and speak HTTPS to it (KLAXON_TLS_CERT)")
+	fs.StringVar(&c.Listen, "listen", DefaultListen, "address to listen on `ADDR` (KLAXON_LISTEN); loopback only by default")
+	fs.StringVar(&c.DataDir, "data-dir", defaultDataDir(), "`DIR` for the database, api token and log (KLAXON_DATA_DIR)")
+	fs.StringVar(&c.TLSCert, "tls-cert", "", "the certificate `FILE` the klaxon at --listen serves: trust it and speak HTTPS to it (KLAXON_TLS_CERT)")
 	c.APIToken = os.Getenv("KLAXON_API_TOKEN")
 }
 
-// serverFlags adds the flags of klaxon and klaxon serve.
+// serverFlags adds the flags of klaxon and klaxon serve; parse sets them from
+// their KLAXON_* variables.
 func serverFlags(fs *flag.FlagSet, c *Config) {
 	commonFlags(fs, c)
 	fs.Lookup("tls-cert").Usage = "serve HTTPS with this certificate `FILE` (with --tls-key) (KLAXON_TLS_CERT)"
-	fs.BoolVar(&c.AcceptAnyToken, "accept-any-token", envBool("ACCEPT_ANY_TOKEN"), "make an unknown token an integration named after it, instead of a 404; for developing an integration locally (KLAXON_ACCEPT_ANY_TOKEN)")
-	fs.StringVar(&c.LogFile, "log-file", env("LOG_FILE", ""), "write the log to `FILE` (KLAXON_LOG_FILE); default: klaxon.log in the data directory, or stderr for serve")
-	fs.BoolVar(&c.DesktopNotify, "desktop-notify", envBool("DESKTOP_NOTIFY"), "also send new sev1s and re-alerts as desktop notifications (OSC 9: iTerm2, WezTerm, kitty, foot, Windows Terminal) (KLAXON_DESKTOP_NOTIFY)")
-	fs.BoolVar(&c.NoBell, "no-bell", envBool("NO_BELL"), "do not ring the terminal bell for a new sev1 incident (KLAXON_NO_BELL)")
-	limit, _ := strconv.Atoi(env("JOURNAL_LIMIT", "10000"))
-	fs.IntVar(&c.JournalLimit, "journal-limit", limit, "how many requests the request journal keeps, newest first (KLAXON_JOURNAL_LIMIT)")
-	keep, _ := strconv.Atoi(env("KEEP_SUPPRESSED", "100"))
-	fs.IntVar(&c.KeepSuppressed, "keep-suppressed", keep, "keep the first `N` and the newest N suppressed events of each incident (the counter counts them all); -1 keeps every one (KLAXON_KEEP_SUPPRESSED)")
-	rate, _ := strconv.ParseFloat(env("RATE_LIMIT", "0"), 64)
-	fs.Float64Var(&c.RateLimit, "rate-limit", rate, "most events a second `N` one integration may send before klaxon answers 429; 0 is no limit (KLAXON_RATE_LIMIT)")
-	fs.StringVar(&c.TLSKey, "tls-key", env("TLS_KEY", ""), "the certificate's private key `FILE` (KLAXON_TLS_KEY)")
-	fs.StringVar(&c.SSHAddr, "ssh", env("SSH", ""), "also serve the console over SSH on `ADDR` (e.g. 127.0.0.1:2222), with --authorized-keys (KLAXON_SSH)")
-	fs.StringVar(&c.AuthorizedKeys, "authorized-keys", env("AUTHORIZED_KEYS", ""), "the authorized_keys `FILE` of who may open the SSH console; no other key gets in (KLAXON_AUTHORIZED_KEYS)")
-	fs.StringVar(&c.OnTrigger, "on-trigger", env("ON_TRIGGER", ""), "run `COMMAND` (through sh -c) with the incident as JSON on stdin when an incident is created or re-alerts (KLAXON_ON_TRIGGER)")
+	fs.BoolVar(&c.AcceptAnyToken, "accept-any-token", false, "make an unknown token an integration named after it, instead of a 404; for developing an integration locally (KLAXON_ACCEPT_ANY_TOKEN)")
+	fs.StringVar(&c.LogFile, "log-file", "", "write the log to `FILE` (KLAXON_LOG_FILE); default: klaxon.log in the data directory, or stderr for serve")
+	fs.BoolVar(&c.DesktopNotify, "desktop-notify", false, "also send new sev1s and re-alerts as desktop notifications (OSC 9: iTerm2, WezTerm, kitty, foot, Windows Terminal) (KLAXON_DESKTOP_NOTIFY)")
+	fs.BoolVar(&c.NoBell, "no-bell", false, "do not ring the terminal bell for a new sev1 incident (KLAXON_NO_BELL)")
+	fs.IntVar(&c.JournalLimit, "journal-limit", 10000, "how many requests the request journal keeps, newest first (KLAXON_JOURNAL_LIMIT)")
+	fs.IntVar(&c.KeepSuppressed, "keep-suppressed", 100, "keep the first `N` and the newest N suppressed events of each incident (the counter counts them all); -1 keeps every one (KLAXON_KEEP_SUPPRESSED)")
+	fs.Float64Var(&c.RateLimit, "rate-limit", 0, "most events a second `N` one integration may send before klaxon answers 429; 0 is no limit (KLAXON_RATE_LIMIT)")
+	fs.StringVar(&c.TLSKey, "tls-key", "", "the certificate's private key `FILE` (KLAXON_TLS_KEY)")
+	fs.StringVar(&c.SSHAddr, "ssh", "", "also serve the console over SSH on `ADDR` (e.g. 127.0.0.1:2222), with --authorized-keys (KLAXON_SSH)")
+	fs.StringVar(&c.AuthorizedKeys, "authorized-keys", "", "the authorized_keys `FILE` of who may open the SSH console; no other key gets in (KLAXON_AUTHORIZED_KEYS)")
+	fs.StringVar(&c.OnTrigger, "on-trigger", "", "run `COMMAND` (through sh -c) with the incident as JSON on stdin when an incident is created or re-alerts (KLAXON_ON_TRIGGER)")
 	c.Realert = realertFlag{}
-	_ = c.Realert.Set(env("REALERT", "sev1=5m,sev2=15m"))
+	_ = c.Realert.Set("sev1=5m,sev2=15m")
 	fs.Var(&c.Realert, "realert", "alert again while an incident stays triggered and unacknowledged, every `SEV=DURATION,…` (sev1, sev2, sev3, none; off for never) (KLAXON_REALERT)")
 	d := storage.DefaultRetention
-	fs.DurationVar(&c.Retention.ResolvedFor, "keep-resolved", envDuration("KEEP_RESOLVED", d.ResolvedFor), "keep resolved incidents this long after they resolved; 0 keeps them (KLAXON_KEEP_RESOLVED)")
-	keepCount, _ := strconv.Atoi(env("KEEP_RESOLVED_COUNT", strconv.Itoa(d.ResolvedCount)))
-	fs.IntVar(&c.Retention.ResolvedCount, "keep-resolved-count", keepCount, "keep at most `N` resolved incidents, newest first; 0 is no limit (KLAXON_KEEP_RESOLVED_COUNT)")
-	fs.DurationVar(&c.Retention.JournalFor, "keep-requests", envDuration("KEEP_REQUESTS", d.JournalFor), "keep request journal entries this long; 0 keeps them (KLAXON_KEEP_REQUESTS)")
+	fs.DurationVar(&c.Retention.ResolvedFor, "keep-resolved", d.ResolvedFor, "keep resolved incidents this long after they resolved; 0 keeps them (KLAXON_KEEP_RESOLVED)")
+	fs.IntVar(&c.Retention.ResolvedCount, "keep-resolved-count", d.ResolvedCount, "keep at most `N` resolved incidents, newest first; 0 is no limit (KLAXON_KEEP_RESOLVED_COUNT)")
+	fs.DurationVar(&c.Retention.JournalFor, "keep-requests", d.JournalFor, "keep request journal entries this long; 0 keeps them (KLAXON_KEEP_REQUESTS)")
 }
 
-func envDuration(name string, def time.Duration) time.Duration {
-	if d, err := time.ParseDuration(env(name, "")); err == nil {
-		return d
-	}
-	return def
-}
-
-// newFlagSet makes a flag set whose --help prints usage, a description and the flags.
+// newFlagSet makes a flag set whose --help prints usage, a description and
+// the flags. A wrong command line prints only the error, the usage line and
+// where the rest is (parse, usageError).
 func newFlagSet(name, usage, about string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: %s\n\n%s\n", usage, about)
+		out := fs.Output()
+		fmt.Fprintf(out, "usage: %s\n\n%s\n", usage, about)
 		hasFlags := false
 		fs.VisitAll(func(*flag.Flag) { hasFlags = true })
 		if hasFlags {
-			fmt.Fprintln(stderr, "\nflags:")
+			fmt.Fprintln(out, "\nflags:")
 			fs.PrintDefaults()
 		}
 	}
 	return fs
+}
+
+// usageLine is the first paragraph fs.Usage prints: "usage: …".
+func usageLine(fs *flag.FlagSet) string {
+	var b strings.Builder
+	out := fs.Output()
+	fs.SetOutput(&b)
+	fs.Usage()
+	fs.SetOutput(out)
+	line, _, _ := strings.Cut(b.String(), "\n\n")
+	return strings.TrimSpace(line)
+}
+
+// shortUsage prints the usage line and where the whole help is, after an
+// error on the command line: not the whole flag list, which would push the
+// error off the screen.
+func shortUsage(fs *flag.FlagSet) {
+	out := fs.Output()
+	if line := usageLine(fs); line != "" && line != "usage:" {
+		fmt.Fprintln(out, line)
+	}
+	fmt.Fprintf(out, "see %s --help\n", fs.Name())
 }
 
 // parseInterspersed parses flags that may come before or after positional
