@@ -15,16 +15,18 @@ type Health struct {
 }
 
 type healthState struct {
-	mu sync.Mutex
-	h  Health
+	mu      sync.Mutex
+	h       Health
+	started time.Time // when the Service was made: healthy since then until a write says otherwise
 }
 
-// Health is storage's health as the last write found it.
+// Health is storage's health as the last write found it. Since is when it
+// last changed: the Service's start while nothing has failed.
 func (s *Service) Health() Health {
 	s.health.mu.Lock()
 	defer s.health.mu.Unlock()
 	if s.health.h.Since.IsZero() {
-		return Health{OK: true}
+		return Health{OK: true, Since: s.health.started}
 	}
 	return s.health.h
 }

@@ -59,7 +59,9 @@ func NewService(store Store, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: store, broker: NewBroker(), now: now}
+	s := &Service{store: store, broker: NewBroker(), now: now}
+	s.health.started = s.Now()
+	return s
 }
 
 // Now is the service's clock.
