@@ -3,7 +3,7 @@ package incidents
 import "context"
 
 // The console's header and tabs show counts that must stay cheap with
-// 100,000 incidents; a Store may offer these (storage.DB does).
+// 100,000 incidents; every Store keeps them (Store's counting methods).
 
 // Tally is how many incidents there are, by status and severity.
 type Tally struct {
@@ -20,43 +20,17 @@ func (t Tally) OpenTotal() int {
 	return n
 }
 
-type consoleCounter interface {
-	TallyIncidents(ctx context.Context) (Tally, error)
-	CountSuppressed(ctx context.Context) (int, error)
-	CountRequests(ctx context.Context) (int, error)
-}
-
-func (s *Service) consoleCounter() (consoleCounter, error) {
-	c, ok := s.store.(consoleCounter)
-	if !ok {
-		return nil, Errorf(EINTERNAL, "this store cannot count for the console")
-	}
-	return c, nil
-}
-
 // TallyIncidents counts open incidents by severity and resolved ones.
 func (s *Service) TallyIncidents(ctx context.Context) (Tally, error) {
-	c, err := s.consoleCounter()
-	if err != nil {
-		return Tally{}, err
-	}
-	return c.TallyIncidents(ctx)
+	return s.store.TallyIncidents(ctx)
 }
 
 // CountSuppressed counts the stored suppressed events.
 func (s *Service) CountSuppressed(ctx context.Context) (int, error) {
-	c, err := s.consoleCounter()
-	if err != nil {
-		return 0, err
-	}
-	return c.CountSuppressed(ctx)
+	return s.store.CountSuppressed(ctx)
 }
 
 // CountRequests counts the request journal's entries.
 func (s *Service) CountRequests(ctx context.Context) (int, error) {
-	c, err := s.consoleCounter()
-	if err != nil {
-		return 0, err
-	}
-	return c.CountRequests(ctx)
+	return s.store.CountRequests(ctx)
 }

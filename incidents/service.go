@@ -27,6 +27,11 @@ type Store interface {
 
 	ListIncidents(ctx context.Context, f Filter) (Page[*Incident], error)
 	CountIncidents(ctx context.Context, f Filter) (int, error)
+	// TallyIncidents, CountSuppressed and CountRequests are the console's
+	// counts; they must stay cheap with 100,000 incidents.
+	TallyIncidents(ctx context.Context) (Tally, error)
+	CountSuppressed(ctx context.Context) (int, error)
+	CountRequests(ctx context.Context) (int, error)
 	Incident(ctx context.Context, id int64) (*Incident, error)
 	Suppressed(ctx context.Context, limit int, cursor string) (Page[SuppressedEvent], error)
 	Requests(ctx context.Context, limit int, cursor string) (Page[*Request], error)

@@ -2,7 +2,6 @@ package receiver
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -401,29 +400,10 @@ func (s *Server) patchIntegration(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, 200, map[string]any{"integration": s.integrationJSON(in)})
 }
 
-// integrationLifecycle is what removing an integration and rotating its
-// token need from the service (*incidents.Service has it).
-type integrationLifecycle interface {
-	RemoveIntegration(ctx context.Context, name string) (*incidents.Integration, error)
-	RotateToken(ctx context.Context, name string, grace time.Duration) (*incidents.Integration, time.Time, error)
-}
-
-func (s *Server) lifecycle(w http.ResponseWriter) (integrationLifecycle, bool) {
-	lc, ok := s.svc.(integrationLifecycle)
-	if !ok {
-		writeError(w, 501, "this klaxon cannot remove integrations or rotate their tokens")
-	}
-	return lc, ok
-}
-
 // removeIntegration removes an integration: its token answers 404 saying it
 // was removed; its incidents stay, under its name.
 func (s *Server) removeIntegration(w http.ResponseWriter, r *http.Request) {
-	lc, ok := s.lifecycle(w)
-	if !ok {
-		return
-	}
-	in, err := lc.RemoveIntegration(r.Context(), r.PathValue("name"))
+	in, err := s.svc.RemoveIntegration(r.Context(), r.PathValue("name"))
 	if err != nil {
 		s.apiError(w, err)
 		return
@@ -435,10 +415,6 @@ func (s *Server) removeIntegration(w http.ResponseWriter, r *http.Request) {
 // {"grace_seconds":N} the old one keeps working N seconds more; without, it
 // answers 404 at once, saying it was replaced.
 func (s *Server) rotateIntegration(w http.ResponseWriter, r *http.Request) {
-	lc, ok := s.lifecycle(w)
-	if !ok {
-		return
-	}
 	var body struct {
 		Grace int64 `json:"grace_seconds"`
 	}
@@ -450,7 +426,7 @@ func (s *Server) rotateIntegration(w http.ResponseWriter, r *http.Request) {
 		writeError(w, 400, fmt.Sprintf("grace_seconds is between 0 and %d", int64(incidents.MaxGrace/time.Second)))
 		return
 	}
-	in, until, err := lc.RotateToken(r.Context(), r.PathValue("name"), time.Duration(body.Grace)*time.Second)
+	in, until, err := s.svc.RotateToken(r.Context(), r.PathValue("name"), time.Duration(body.Grace)*time.Second)
 	if err != nil {
 		s.apiError(w, err)
 		return

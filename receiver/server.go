@@ -24,32 +24,57 @@ import (
 // DefaultBodyLimit is the largest body taken (512 KiB, like PagerDuty).
 const DefaultBodyLimit = 512 << 10
 
-// Service is what the receiver needs from the domain; *incidents.Service has it.
-type Service interface {
+// Ingester is what the webhook routes need from the domain: find the
+// integration a token names, store a request's events with its journal
+// entry, journal a refusal, and say whether storage takes writes.
+type Ingester interface {
 	Now() time.Time
 	IntegrationByToken(ctx context.Context, token string) (*incidents.Integration, error)
-	CreateIntegration(ctx context.Context, name, service, escalation string, kind incidents.Kind) (*incidents.Integration, error)
 	AdoptToken(ctx context.Context, token string) (*incidents.Integration, error)
-	Ingest(ctx context.Context, integ *incidents.Integration, ev incidents.Event, req *incidents.Request) (incidents.IngestResult, error)
 	IngestAll(ctx context.Context, integ *incidents.Integration, evs []incidents.Event, req *incidents.Request, answer incidents.Answer) ([]incidents.IngestResult, error)
-	SetChaos(ctx context.Context, integration string, c incidents.Chaos) error
 	Journal(ctx context.Context, req *incidents.Request) error
+	Health() incidents.Health
+}
 
+// Reader is what the API's reading routes need: lists, pages, counts and
+// the change stream.
+type Reader interface {
 	ListIncidents(ctx context.Context, f incidents.Filter) (incidents.Page[*incidents.Incident], error)
 	Incident(ctx context.Context, id int64) (*incidents.Incident, error)
-	Act(ctx context.Context, id int64, a incidents.PersonAction) (*incidents.Incident, error)
 	Suppressed(ctx context.Context, limit int, cursor string) (incidents.Page[incidents.SuppressedEvent], error)
 	Requests(ctx context.Context, limit int, cursor string) (incidents.Page[*incidents.Request], error)
-	Integrations(ctx context.Context) ([]*incidents.Integration, error)
-	Subscribe() (<-chan incidents.Change, func())
+	Request(ctx context.Context, id int64) (*incidents.Request, error)
 	CountIncidents(ctx context.Context, f incidents.Filter) (int, error)
 	CountSuppressed(ctx context.Context) (int, error)
 	CountRequests(ctx context.Context) (int, error)
-	Request(ctx context.Context, id int64) (*incidents.Request, error)
-	Health() incidents.Health
 	TallyIncidents(ctx context.Context) (incidents.Tally, error)
-	SetTimers(ctx context.Context, integration string, t incidents.Timers) error
+	Subscribe() (<-chan incidents.Change, func())
+}
+
+// Actor is what the API's acting routes need: a person's actions on
+// incidents.
+type Actor interface {
+	Act(ctx context.Context, id int64, a incidents.PersonAction) (*incidents.Incident, error)
+}
+
+// Integrations is what the API's integration routes need.
+type Integrations interface {
+	Integrations(ctx context.Context) ([]*incidents.Integration, error)
 	IntegrationNamed(ctx context.Context, name string) (*incidents.Integration, error)
+	CreateIntegration(ctx context.Context, name, service, escalation string, kind incidents.Kind) (*incidents.Integration, error)
+	SetTimers(ctx context.Context, integration string, t incidents.Timers) error
+	SetChaos(ctx context.Context, integration string, c incidents.Chaos) error
+	// RemoveIntegration and RotateToken: see incidents.Service.
+	RemoveIntegration(ctx context.Context, name string) (*incidents.Integration, error)
+	RotateToken(ctx context.Context, name string, grace time.Duration) (*incidents.Integration, time.Time, error)
+}
+
+// Service is all of the above; *incidents.Service has it.
+type Service interface {
+	Ingester
+	Reader
+	Actor
+	Integrations
 }
 
 // Options configure a Server.

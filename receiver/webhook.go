@@ -142,7 +142,8 @@ func redactToken(body []byte, token string) []byte {
 }
 
 // read turns a body into events in dialect kind, with the request's own
-// warnings (extra first) and the answer the sender expects (nil: SPEC §2's).
+// warnings (extra first) and the answer the sender expects: the receiver,
+// not storage, decides what a sender is told.
 func (rt route) read(kind incidents.Kind, contentType string, body []byte, start time.Time, extra []string) ([]incidents.Event, []string, incidents.Answer, error) {
 	if kind == incidents.KindOpsgenie && rt.opsgenieVerb != "" {
 		var p *payload
@@ -180,10 +181,23 @@ func (rt route) read(kind incidents.Kind, contentType string, body []byte, start
 		return evs, warns, opsgenieAnswer(start, newRequestID(), warns), err
 	case incidents.KindHealthchecks:
 		ev, err := healthchecksEvent(p)
-		return []incidents.Event{ev}, extra, nil, err
+		return []incidents.Event{ev}, extra, spikeAnswer(extra), err
 	}
 	ev, err := webhookEvent(p)
-	return []incidents.Event{ev}, extra, nil, err
+	return []incidents.Event{ev}, extra, spikeAnswer(extra), err
+}
+
+// spikeAnswer is SPEC §2's answer to one event:
+// {"ok":true,"action":…,"incident":ID,"warnings":[…]}.
+func spikeAnswer(warnings []string) incidents.Answer {
+	return func(results []incidents.IngestResult) (int, []byte, error) {
+		r := results[0]
+		if len(warnings) > 0 {
+			r.Warnings = append(append([]string{}, warnings...), r.Warnings...)
+		}
+		b, err := r.MarshalJSON()
+		return 200, b, err
+	}
 }
 
 // alertsAnswer answers a request of several alerts: each alert's outcome.
