@@ -112,18 +112,27 @@ func (db *DB) IngestAll(ctx context.Context, integ *incidents.Integration, evs [
 	// PostgreSQL's text holds no NUL and only valid UTF-8: keys and titles
 	// are stored (and so matched) with those replaced.
 	evs = append([]incidents.Event(nil), evs...)
-	locks := make([]int64, 0, len(evs))
+	n := need{entries: len(evs), requests: 1}
 	integID := strconv.FormatInt(integ.ID, 10)
 	for i := range evs {
 		ev := &evs[i]
 		ev.Key, ev.Title = cleanText(ev.Key), cleanText(ev.Title)
 		ev.Details, ev.Raw = cleanJSON(ev.Details), cleanJSON(ev.Raw)
-		if ev.Key != "" {
-			locks = append(locks, db.lockID("key", integID, ev.Key))
+		trigger := ev.Action != incidents.Resolve && ev.Action != incidents.Acknowledge
+		switch {
+		case ev.Key != "":
+			k := openKey{integ.ID, ev.Key}
+			n.locks = append(n.locks, db.lockID("key", integID, ev.Key))
+			n.keys = append(n.keys, k)
+			if trigger {
+				n.triggers = append(n.triggers, k)
+			}
+		case trigger:
+			n.keyless++
 		}
 	}
 	results := make([]incidents.IngestResult, len(evs))
-	err = db.write(ctx, locks, func(w *wtx) error {
+	err = db.write(ctx, n, func(w *wtx) error {
 		req.Incident = 0
 		warnings := own
 		for i, ev := range evs {
@@ -168,34 +177,41 @@ func (db *DB) IngestAll(ctx context.Context, integ *incidents.Integration, evs [
 	return results, nil
 }
 
-// openIncidentSQL finds the open incident of an integration with a key and
-// locks it until the transaction ends: a repeat on another node waits, then
-// reads what this one wrote, so the counter stays exact.
-const openIncidentSQL = `SELECT id, title, details, severity, priority, status, suppressed, first_seen, last_seen,
-	acknowledged_at, resolved_at, resolved_by, suppressed_kept_to, suppressed_rows, storm_start, storm_count, storm_until
-	FROM incidents WHERE integration_id = $1 AND dedup_key = $2 AND status <> 'resolved' FOR UPDATE`
+// openColumns are what a write reads of an open incident.
+const openColumns = `id, title, details, severity, priority, status, suppressed, first_seen, last_seen,
+	acknowledged_at, resolved_at, resolved_by, suppressed_kept_to, suppressed_rows, storm_start, storm_count, storm_until`
 
-// openIncident is the open incident of integ with key (nil when none),
-// locked, and what it keeps of its suppressed events.
-func (db *DB) openIncident(w *wtx, integ *incidents.Integration, key string) (*incidents.Incident, keptSuppressed, error) {
+// prefetchSQL reads and locks the open incidents of a batch's dedup keys
+// ($1 the integrations, $2 the keys), in id order. Locked, they stay as
+// read until the batch commits: a repeat on another node waits, then reads
+// what this one wrote, so counters stay exact. One resolved while this
+// waited for its lock is left out (PostgreSQL checks the row again).
+const prefetchSQL = `SELECT ` + openColumns + `, integration_id, dedup_key FROM incidents
+	WHERE status <> 'resolved' AND dedup_key IS NOT NULL
+	AND (integration_id, dedup_key) IN (SELECT * FROM unnest($1::bigint[], $2::text[]))
+	ORDER BY id FOR UPDATE`
+
+// openIncidentSQL is prefetchSQL for one key.
+const openIncidentSQL = `SELECT ` + openColumns + ` FROM incidents
+	WHERE integration_id = $1 AND dedup_key = $2 AND status <> 'resolved' FOR UPDATE`
+
+// scanOpenRow reads openColumns, then extra.
+func scanOpenRow(row pgx.Row, extra ...any) (*openRow, error) {
 	var (
-		in                                incidents.Incident
+		r                                 openRow
 		details, sev, prio, resolvBy      *string
 		status                            string
 		first, last                       int64
 		acked, resolved, keptTo, keptRows *int64
 		stormStart, stormUntil            int64
 	)
-	err := w.queryRow(openIncidentSQL, integ.ID, key).Scan(&in.ID, &in.Title, &details, &sev, &prio, &status,
+	in := &r.in
+	dest := append([]any{&in.ID, &in.Title, &details, &sev, &prio, &status,
 		&in.Suppressed, &first, &last, &acked, &resolved, &resolvBy, &keptTo, &keptRows,
-		&stormStart, &in.Storm.Count, &stormUntil)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, keptSuppressed{}, nil
+		&stormStart, &in.Storm.Count, &stormUntil}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return nil, err
 	}
-	if err != nil {
-		return nil, keptSuppressed{}, err
-	}
-	in.Integration, in.Service, in.Key = integ.Name, integ.Service, key
 	if details != nil {
 		in.Details = json.RawMessage(*details)
 	}
@@ -204,27 +220,52 @@ func (db *DB) openIncident(w *wtx, integ *incidents.Integration, key string) (*i
 	in.AcknowledgedAt, in.ResolvedAt = fromNullMillis(acked), fromNullMillis(resolved)
 	in.ResolvedBy = incidents.Actor(deref(resolvBy))
 	in.Storm.Start, in.Storm.Until = fromStormMillis(stormStart), fromStormMillis(stormUntil)
-	kept := keptSuppressed{rows: -1}
+	r.kept = keptSuppressed{rows: -1}
 	if keptTo != nil {
-		kept.to = *keptTo
+		r.kept.to = *keptTo
 	}
 	if keptRows != nil {
-		kept.rows = *keptRows
+		r.kept.rows = *keptRows
 	}
-	return &in, kept, nil
+	return &r, nil
+}
+
+// openIncident is the open incident with key k as the batch has it (nil
+// when none is open), locked: what the batch read for it, or what the
+// batch's jobs made of it since.
+func (w *wtx) openIncident(k openKey) (*openRow, error) {
+	if row, ok := w.open[k]; ok {
+		return row, nil
+	}
+	// Not read with the batch (an action changed it since): read it now.
+	row, err := scanOpenRow(w.queryRow(openIncidentSQL, k.integ, k.key))
+	if errors.Is(err, pgx.ErrNoRows) {
+		row, err = nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	w.setOpen(k, row)
+	return row, nil
 }
 
 // ingestOne applies one event in the batch's transaction.
 func (db *DB) ingestOne(w *wtx, integ *incidents.Integration, ev incidents.Event, at time.Time) (incidents.IngestResult, error) {
 	res := incidents.IngestResult{Warnings: ev.Warnings}
+	k := openKey{integ.ID, ev.Key}
 	var (
 		open *incidents.Incident
-		kept keptSuppressed
+		kept = keptSuppressed{rows: -1}
 	)
 	if ev.Key != "" {
-		var err error
-		if open, kept, err = db.openIncident(w, integ, ev.Key); err != nil {
+		row, err := w.openIncident(k)
+		if err != nil {
 			return res, err
+		}
+		if row != nil {
+			in := row.in
+			in.Integration, in.Service, in.Key = integ.Name, integ.Service, ev.Key
+			open, kept = &in, row.kept
 		}
 	}
 	outcome, in, entries := incidents.Apply(ev, open, integ, at)
@@ -234,33 +275,39 @@ func (db *DB) ingestOne(w *wtx, integ *incidents.Integration, ev incidents.Event
 		res.Warnings = append(res.Warnings[:len(res.Warnings):len(res.Warnings)], incidents.IgnoredReason(ev, open))
 		return res, nil
 	case incidents.Created:
-		// The incident and its first entry in one statement.
-		e := &entries[0]
-		err := w.queryRow(`WITH i AS (INSERT INTO incidents (integration_id, dedup_key, title, details, severity, priority,
-				status, suppressed, first_seen, last_seen, suppressed_rows) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, 0) RETURNING id)
-			INSERT INTO timeline (incident_id, at, kind, actor, event) SELECT id, $10, $11, $12, $13 FROM i RETURNING incident_id, id`,
-			integ.ID, nullString(in.Key), in.Title, nullJSON(in.Details), nullString(string(in.Severity)),
-			nullString(string(in.Priority)), string(in.Status), in.FirstSeen.UnixMilli(), in.LastSeen.UnixMilli(),
-			e.At.UnixMilli(), string(e.Kind), string(e.By), nullJSON(e.Event)).Scan(&in.ID, &e.ID)
+		id, err := w.nextID(&w.incidentIDs, incidentSeq)
 		if err != nil {
 			return res, err
 		}
-		if err := db.insertEntries(w, in, entries[1:]); err != nil {
+		in.ID = id
+		w.queue(`INSERT INTO incidents (id, integration_id, dedup_key, title, details, severity, priority,
+			status, suppressed, first_seen, last_seen, suppressed_rows) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, 0)`,
+			in.ID, integ.ID, nullString(in.Key), in.Title, nullJSON(in.Details), nullString(string(in.Severity)),
+			nullString(string(in.Priority)), string(in.Status), in.FirstSeen.UnixMilli(), in.LastSeen.UnixMilli())
+		if err := w.insertEntries(in, entries, true); err != nil {
 			return res, err
+		}
+		if in.Key != "" {
+			w.setOpen(k, &openRow{in: *in, kept: keptSuppressed{rows: 0}})
 		}
 	case incidents.Folded:
-		if err := db.insertEntries(w, in, entries); err != nil {
+		if err := w.insertEntries(in, entries, true); err != nil {
 			return res, err
 		}
-		if err := db.foldIncident(w, in, entries, kept); err != nil {
+		kept, err := db.foldIncident(w, in, entries, kept)
+		if err != nil {
 			return res, err
 		}
+		w.setOpen(k, &openRow{in: *in, kept: kept})
 	case incidents.ResolvedBy, incidents.AckedBy:
-		if err := db.updateIncident(w, in); err != nil {
+		w.updateIncident(in)
+		if err := w.insertEntries(in, entries, true); err != nil {
 			return res, err
 		}
-		if err := db.insertEntries(w, in, entries); err != nil {
-			return res, err
+		if in.Status.Open() {
+			w.setOpen(k, &openRow{in: *in, kept: kept})
+		} else {
+			w.setOpen(k, nil)
 		}
 	}
 	w.notes.incident(in.ID, outcome)
@@ -270,20 +317,20 @@ func (db *DB) ingestOne(w *wtx, integ *incidents.Integration, ev incidents.Event
 // foldIncident writes what folding an event made of the incident (in): the
 // counter, last_seen and storm, severity or priority when the event moved
 // them, and the trimming of its suppressed events.
-func (db *DB) foldIncident(w *wtx, in *incidents.Incident, entries []incidents.TimelineEntry, kept keptSuppressed) error {
+func (db *DB) foldIncident(w *wtx, in *incidents.Incident, entries []incidents.TimelineEntry, kept keptSuppressed) (keptSuppressed, error) {
 	for _, e := range entries {
 		if e.Kind == incidents.EntrySuppressed {
 			var err error
 			if kept, err = db.trimSuppressed(w, in, e.ID, kept); err != nil {
-				return err
+				return kept, err
 			}
 		}
 	}
-	_, err := w.exec(`UPDATE incidents SET severity = $1, priority = $2, suppressed = $3, last_seen = $4,
+	w.queue(`UPDATE incidents SET severity = $1, priority = $2, suppressed = $3, last_seen = $4,
 		storm_start = $5, storm_count = $6, storm_until = $7, suppressed_kept_to = $8, suppressed_rows = $9 WHERE id = $10`,
 		nullString(string(in.Severity)), nullString(string(in.Priority)), in.Suppressed, in.LastSeen.UnixMilli(),
 		stormMillis(in.Storm.Start), in.Storm.Count, stormMillis(in.Storm.Until), kept.toValue(), kept.rowsValue(), in.ID)
-	return err
+	return kept, nil
 }
 
 // keptSuppressed is how an incident stands with the suppressed events it
@@ -330,10 +377,10 @@ func (db *DB) trimSuppressed(w *wtx, in *incidents.Incident, newest int64, kept 
 	case kept.rows <= 2*keep:
 		return kept, nil
 	case kept.to != 0 && kept.rows == 2*keep+1:
-		_, err := w.exec(`DELETE FROM timeline WHERE id = (SELECT id FROM timeline
+		w.queue(`DELETE FROM timeline WHERE id = (SELECT id FROM timeline
 			WHERE incident_id = $1 AND id > $2 AND kind = 'suppressed' ORDER BY id LIMIT 1)`, in.ID, kept.to)
 		kept.rows--
-		return kept, err
+		return kept, nil
 	}
 	// Not known (an incident from before a limit, or a changed limit): find
 	// the two ends once and drop what lies between them.
@@ -358,25 +405,38 @@ func (db *DB) trimSuppressed(w *wtx, in *incidents.Incident, newest int64, kept 
 	return kept, err
 }
 
-func (db *DB) updateIncident(w *wtx, in *incidents.Incident) error {
-	_, err := w.exec(`UPDATE incidents SET severity = $1, priority = $2, status = $3, suppressed = $4, last_seen = $5,
+// updateIncident queues the writing of in's state.
+func (w *wtx) updateIncident(in *incidents.Incident) {
+	w.queue(`UPDATE incidents SET severity = $1, priority = $2, status = $3, suppressed = $4, last_seen = $5,
 		acknowledged_at = $6, resolved_at = $7, resolved_by = $8, storm_start = $9, storm_count = $10, storm_until = $11
 		WHERE id = $12`, nullString(string(in.Severity)), nullString(string(in.Priority)),
 		string(in.Status), in.Suppressed, in.LastSeen.UnixMilli(), nullMillis(in.AcknowledgedAt),
 		nullMillis(in.ResolvedAt), nullString(string(in.ResolvedBy)),
 		stormMillis(in.Storm.Start), in.Storm.Count, stormMillis(in.Storm.Until), in.ID)
-	return err
 }
 
-// insertEntries records entries on in's timeline.
-func (db *DB) insertEntries(w *wtx, in *incidents.Incident, entries []incidents.TimelineEntry) error {
+// insertEntries queues the recording of entries on in's timeline. Numbered
+// from the batch's ids (pooled) they get their ids now; else when written:
+// entries of an incident the batch did not lock before it drew its ids (a
+// person's action, a timer) take theirs then, so that ids keep the order of
+// the entries, whichever node recorded them.
+func (w *wtx) insertEntries(in *incidents.Incident, entries []incidents.TimelineEntry, pooled bool) error {
 	for i := range entries {
 		e := &entries[i]
-		if err := w.queryRow(`INSERT INTO timeline (incident_id, at, kind, actor, from_value, to_value, event)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, in.ID, e.At.UnixMilli(), string(e.Kind), string(e.By),
-			nullString(e.From), nullString(e.To), nullJSON(e.Event)).Scan(&e.ID); err != nil {
+		if !pooled {
+			w.queue(`INSERT INTO timeline (incident_id, at, kind, actor, from_value, to_value, event)
+				VALUES ($1, $2, $3, $4, $5, $6, $7)`, in.ID, e.At.UnixMilli(), string(e.Kind), string(e.By),
+				nullString(e.From), nullString(e.To), nullJSON(e.Event))
+			continue
+		}
+		id, err := w.nextID(&w.timelineIDs, timelineSeq)
+		if err != nil {
 			return err
 		}
+		e.ID = id
+		w.queue(`INSERT INTO timeline (id, incident_id, at, kind, actor, from_value, to_value, event)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, e.ID, in.ID, e.At.UnixMilli(), string(e.Kind), string(e.By),
+			nullString(e.From), nullString(e.To), nullJSON(e.Event))
 	}
 	return nil
 }
@@ -384,7 +444,7 @@ func (db *DB) insertEntries(w *wtx, in *incidents.Incident, entries []incidents.
 // Act applies a person's action to incident id.
 func (db *DB) Act(ctx context.Context, id int64, a incidents.PersonAction, at time.Time) (*incidents.Incident, error) {
 	var out *incidents.Incident
-	err := db.write(ctx, nil, func(w *wtx) error {
+	err := db.write(ctx, need{}, func(w *wtx) error {
 		in, err := scanIncident(w.queryRow(`SELECT `+incidentColumns+incidentFrom+`WHERE i.id = $1 FOR UPDATE OF i`, id))
 		if errors.Is(err, pgx.ErrNoRows) {
 			return incidents.Errorf(incidents.ENOTFOUND, "there is no incident #%d", id)
@@ -397,10 +457,9 @@ func (db *DB) Act(ctx context.Context, id int64, a incidents.PersonAction, at ti
 			return err
 		}
 		if len(entries) > 0 {
-			if err := db.updateIncident(w, in); err != nil {
-				return err
-			}
-			if err := db.insertEntries(w, in, entries); err != nil {
+			w.forget(in.ID)
+			w.updateIncident(in)
+			if err := w.insertEntries(in, entries, false); err != nil {
 				return err
 			}
 			w.notes.changed(in.ID, "", incidents.ActionKind(a.Kind))

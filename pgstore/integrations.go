@@ -63,7 +63,7 @@ func (db *DB) IntegrationByToken(ctx context.Context, token string) (*incidents.
 
 // CreateIntegration stores integ and sets its ID. A taken name is EINVALID.
 func (db *DB) CreateIntegration(ctx context.Context, integ *incidents.Integration) error {
-	err := db.write(ctx, nil, func(w *wtx) error {
+	err := db.write(ctx, need{}, func(w *wtx) error {
 		err := w.queryRow(`INSERT INTO integrations (name, service, escalation, kind, token, created_at,
 			ack_timeout_ms, resolve_after_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
 			cleanText(integ.Name), cleanText(integ.Service), cleanText(integ.Escalation), string(integ.Kind),
@@ -100,7 +100,7 @@ func (db *DB) SetChaos(ctx context.Context, name string, c incidents.Chaos) erro
 }
 
 func (db *DB) updateIntegration(ctx context.Context, name, sql string, values ...any) error {
-	err := db.write(ctx, nil, func(w *wtx) error {
+	err := db.write(ctx, need{}, func(w *wtx) error {
 		n, err := w.exec(sql, append([]any{cleanText(name)}, values...)...)
 		if err != nil {
 			return err

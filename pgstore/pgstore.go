@@ -89,11 +89,11 @@ type DB struct {
 	closed  bool
 
 	journal journalState
+	ids     idPools
 
 	commits  atomic.Int64
 	onCommit atomic.Pointer[func(int)]
-	reruns   atomic.Int64 // batches run again after losing a race or a deadlock
-	retries  atomic.Int64 // jobs run again after a unique violation
+	reruns   atomic.Int64 // batches run again after losing a race or a deadlock, or meeting a unique violation
 	noLocks  bool         // tests: leave the dedup keys' advisory locks out
 
 	followMu   sync.Mutex

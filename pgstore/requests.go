@@ -17,7 +17,7 @@ func (db *DB) Journal(ctx context.Context, req *incidents.Request) error {
 	if err != nil {
 		return err
 	}
-	return classify(db.write(ctx, nil, func(w *wtx) error { return db.insertRequest(w, req, row) }))
+	return classify(db.write(ctx, need{requests: 1}, func(w *wtx) error { return db.insertRequest(w, req, row) }))
 }
 
 // journalRow holds a request's journal columns that can be worked out before
@@ -62,23 +62,25 @@ func alertsValue(alerts []incidents.AlertOutcome) (*string, error) {
 	return &s, err
 }
 
-// insertRequest adds req to the journal; after the commit, the writer drops
-// what fell off the journal's end (pruneJournal).
+// insertRequest queues the adding of req to the journal; after the commit,
+// the writer drops what fell off the journal's end (pruneJournal).
 func (db *DB) insertRequest(w *wtx, req *incidents.Request, row journalRow) error {
 	var incident *int64
 	if req.Incident != 0 {
 		incident = &req.Incident
 	}
-	err := w.queryRow(`INSERT INTO requests (at, remote, method, path, integration, headers, body, truncated,
-		status, outcome, error, warnings, incident_id, response, kind, alerts)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
-		req.At.UnixMilli(), cleanText(req.Remote), cleanText(req.Method), cleanText(req.Path),
-		nullString(cleanText(req.Integration)), row.headers, row.body, req.Truncated, req.Status, string(req.Outcome),
-		nullString(cleanText(req.Error)), row.warnings, incident, cleanText(string(req.Response)),
-		nullString(string(req.Kind)), row.alerts).Scan(&req.ID)
+	id, err := w.nextID(&w.requestIDs, requestSeq)
 	if err != nil {
 		return err
 	}
+	req.ID = id
+	w.queue(`INSERT INTO requests (id, at, remote, method, path, integration, headers, body, truncated,
+		status, outcome, error, warnings, incident_id, response, kind, alerts)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+		req.ID, req.At.UnixMilli(), cleanText(req.Remote), cleanText(req.Method), cleanText(req.Path),
+		nullString(cleanText(req.Integration)), row.headers, row.body, req.Truncated, req.Status, string(req.Outcome),
+		nullString(cleanText(req.Error)), row.warnings, incident, cleanText(string(req.Response)),
+		nullString(string(req.Kind)), row.alerts)
 	w.notes.request(req.ID)
 	return nil
 }

@@ -37,9 +37,9 @@ func (db *DB) ApplyTimers(ctx context.Context, now time.Time) ([]*incidents.Inci
 		return nil, nil // nothing due: do not take a writer
 	}
 	var changed []*incidents.Incident
-	err := db.write(ctx, nil, func(w *wtx) error {
+	err := db.write(ctx, need{}, func(w *wtx) error {
 		changed = changed[:0]
-		rows, err := w.tx.Query(w.ctx, `SELECT `+incidentColumns+`, g.ack_timeout_ms, g.resolve_after_ms`+dueTimersSQL+`
+		rows, err := w.query(`SELECT `+incidentColumns+`, g.ack_timeout_ms, g.resolve_after_ms`+dueTimersSQL+`
 			ORDER BY i.id LIMIT $2 FOR UPDATE OF i SKIP LOCKED`, now.UnixMilli(), timerBatch)
 		if err != nil {
 			return err
@@ -78,10 +78,9 @@ func (db *DB) ApplyTimers(ctx context.Context, now time.Time) ([]*incidents.Inci
 			if err != nil || len(entries) == 0 {
 				continue
 			}
-			if err := db.updateIncident(w, in); err != nil {
-				return err
-			}
-			if err := db.insertEntries(w, in, entries); err != nil {
+			w.forget(in.ID)
+			w.updateIncident(in)
+			if err := w.insertEntries(in, entries, false); err != nil {
 				return err
 			}
 			w.notes.changed(in.ID, "", incidents.TimerKind(in))
