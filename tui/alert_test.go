@@ -18,13 +18,13 @@ func TestReAlertRingsAndHighlightsUntilSeen(t *testing.T) {
 	opts := f.options()
 	opts.Bell = true
 	d := drive(t, New(f.svc, opts), 100, 24)
-	if d.m.bell || len(d.m.fresh) != 0 {
+	if d.m.c.alarm.bell || len(d.m.c.alarm.fresh) != 0 {
 		t.Fatal("rang at start")
 	}
 
 	// The notifier publishes a re-alert through the Service, as a change.
 	f.svc.Realerted(f.incident(old.ID))
-	d.until("the re-alert", func(m *Model) bool { return m.bell })
+	d.until("the re-alert", func(m *Model) bool { return m.c.alarm.bell })
 	if !strings.HasSuffix(d.m.View(), "\a") {
 		t.Fatal("the frame does not carry BEL")
 	}
@@ -34,8 +34,8 @@ func TestReAlertRingsAndHighlightsUntilSeen(t *testing.T) {
 	if row := lineWith(d.m.View(), "nobody acknowledged this"); !strings.HasPrefix(row, " !") {
 		t.Fatalf("the re-alerted row %q is not marked !", row)
 	}
-	d.until("the bell frame to end", func(m *Model) bool { return !m.bell })
-	if !d.m.fresh[old.ID] {
+	d.until("the bell frame to end", func(m *Model) bool { return !m.c.alarm.bell })
+	if !d.m.c.alarm.fresh[old.ID] {
 		t.Fatal("the highlight ended with the bell; it should last until seen")
 	}
 	// Nothing changed in it: a re-alert reads nothing again.
@@ -44,13 +44,13 @@ func TestReAlertRingsAndHighlightsUntilSeen(t *testing.T) {
 	}
 	// A second re-alert rings again.
 	f.svc.Realerted(f.incident(old.ID))
-	d.until("the second re-alert", func(m *Model) bool { return m.bell })
+	d.until("the second re-alert", func(m *Model) bool { return m.c.alarm.bell })
 	// Moving onto it is seeing it.
 	if d.m.selectedID() != top.ID {
 		t.Fatal("the selection moved by itself")
 	}
 	d.key("j")
-	if d.m.fresh[old.ID] {
+	if d.m.c.alarm.fresh[old.ID] {
 		t.Fatal("still highlighted once selected")
 	}
 
@@ -58,8 +58,8 @@ func TestReAlertRingsAndHighlightsUntilSeen(t *testing.T) {
 	opts.Bell = false
 	d2 := drive(t, New(f.svc, opts), 100, 24)
 	f.svc.Realerted(f.incident(top.ID))
-	d2.until("the highlight", func(m *Model) bool { return m.fresh[top.ID] })
-	if d2.m.bell || strings.Contains(d2.m.View(), "\a") {
+	d2.until("the highlight", func(m *Model) bool { return m.c.alarm.fresh[top.ID] })
+	if d2.m.c.alarm.bell || strings.Contains(d2.m.View(), "\a") {
 		t.Fatal("rang with Bell off")
 	}
 }
@@ -73,8 +73,8 @@ func TestReAlertOfTheIncidentOnScreenIsNotHighlighted(t *testing.T) {
 	d.key("enter")
 	d.until("the detail", func(m *Model) bool { return m.detail.in != nil })
 	f.svc.Realerted(x)
-	d.until("the bell", func(m *Model) bool { return m.bell })
-	if d.m.fresh[x.ID] {
+	d.until("the bell", func(m *Model) bool { return m.c.alarm.bell })
+	if d.m.c.alarm.fresh[x.ID] {
 		t.Fatal("the incident being read was marked unseen")
 	}
 }
@@ -89,13 +89,13 @@ func TestOnlyACreatedChangeRings(t *testing.T) {
 	at := f.now().Add(time.Second)
 	looksNew := &incidents.Incident{ID: 41, Title: "looks new", Severity: incidents.Sev1, Status: incidents.Triggered, FirstSeen: at, LastSeen: at}
 	d.send(changesMsg{n: 1, incidents: map[int64]bool{41: true}})
-	if d.m.bell || len(d.m.fresh) != 0 {
+	if d.m.c.alarm.bell || len(d.m.c.alarm.fresh) != 0 {
 		t.Fatal("an unnamed change rang")
 	}
 	d.send(changesMsg{n: 1, incidents: map[int64]bool{42: true}, created: []*incidents.Incident{{ID: 42, Title: "new", Severity: incidents.Sev1,
 		Status: incidents.Triggered, FirstSeen: at, LastSeen: at}}})
-	if !d.m.bell || !d.m.fresh[42] || d.m.fresh[looksNew.ID] {
-		t.Fatalf("a created change: bell %v, fresh %v", d.m.bell, d.m.fresh)
+	if !d.m.c.alarm.bell || !d.m.c.alarm.fresh[42] || d.m.c.alarm.fresh[looksNew.ID] {
+		t.Fatalf("a created change: bell %v, fresh %v", d.m.c.alarm.bell, d.m.c.alarm.fresh)
 	}
 }
 
@@ -119,12 +119,12 @@ func TestDesktopNotificationsAreInert(t *testing.T) {
 	f.liveFrom()
 	evil := hostile + "\x9c\x1b\\ \u009c" + strings.Repeat(" and on", 100)
 	x := f.ingest(event{title: evil, sev: incidents.Sev1})
-	d.until("the notification", func(m *Model) bool { return len(m.notes) > 0 })
+	d.until("the notification", func(m *Model) bool { return len(m.c.alarm.notes) > 0 })
 	got, rest := notes(d.m.View())
 	if len(got) != 1 {
 		t.Fatalf("%d notifications in the frame, want 1: %q", len(got), d.m.View())
 	}
-	if d.m.bell || strings.Contains(rest, "\a") {
+	if d.m.c.alarm.bell || strings.Contains(rest, "\a") {
 		t.Fatal("rang with Bell off")
 	}
 	if r, bad := controlIn(rest); bad {
@@ -140,7 +140,7 @@ func TestDesktopNotificationsAreInert(t *testing.T) {
 	if c := utf8.RuneCountInString(n); c > 130 || !strings.HasSuffix(n, "…") {
 		t.Fatalf("notification is %d runes, not cut: %q", c, n)
 	}
-	d.until("the frame to end", func(m *Model) bool { return len(m.notes) == 0 })
+	d.until("the frame to end", func(m *Model) bool { return len(m.c.alarm.notes) == 0 })
 	if strings.Contains(d.m.View(), "\x1b]9;") {
 		t.Fatal("the notification stays in the frame")
 	}
@@ -148,7 +148,7 @@ func TestDesktopNotificationsAreInert(t *testing.T) {
 	// A re-alert notifies too, and says it is one; an untitled incident reads.
 	u := f.ingest(event{title: "", prio: "p2"})
 	f.svc.Realerted(f.incident(u.ID))
-	d.until("the re-alert's notification", func(m *Model) bool { return len(m.notes) > 0 })
+	d.until("the re-alert's notification", func(m *Model) bool { return len(m.c.alarm.notes) > 0 })
 	got, _ = notes(d.m.View())
 	if len(got) != 1 || got[0] != "klaxon: still triggered: #"+itoa(u.ID)+" (untitled)" {
 		t.Fatalf("re-alert notification %q", got)
@@ -174,7 +174,7 @@ func TestDesktopNotificationsOfAStormAreSummed(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("notifications %q, want %q", got, want)
 	}
-	if !d.m.bell || len(d.m.fresh) != 7 {
-		t.Fatalf("bell %v, %d highlighted", d.m.bell, len(d.m.fresh))
+	if !d.m.c.alarm.bell || len(d.m.c.alarm.fresh) != 7 {
+		t.Fatalf("bell %v, %d highlighted", d.m.c.alarm.bell, len(d.m.c.alarm.fresh))
 	}
 }

@@ -114,7 +114,7 @@ func BenchmarkStartup(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		d := drive(b, New(f.svc, f.options()), 120, 35)
-		if d.m.open.Len() == 0 {
+		if d.m.open().win.Len() == 0 {
 			b.Fatal("no rows")
 		}
 		_ = d.m.View()
@@ -170,7 +170,7 @@ func BenchmarkView(b *testing.B) {
 func BenchmarkLiveChange(b *testing.B) {
 	f := benchFixture(b)
 	d := drive(b, New(f.svc, f.options()), 120, 35)
-	id := d.m.open.items[0].ID
+	id := d.m.open().win.items[0].ID
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		d.send(changesMsg{n: 1, incidents: map[int64]bool{id: true}})
@@ -185,7 +185,7 @@ func BenchmarkListReload(b *testing.B) {
 	d := drive(b, New(f.svc, f.options()), 120, 35)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		d.run(d.m.refresh(viewOpen))
+		d.run(d.m.open().refresh())
 		d.settleLoads()
 	}
 }
@@ -211,7 +211,7 @@ func BenchmarkEndThenHome(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		d.key("end")
 		d.settleLoads()
-		if d.m.open.more() {
+		if d.m.open().win.more() {
 			b.Fatal("end did not reach the end")
 		}
 		d.key("home")
@@ -226,9 +226,9 @@ func BenchmarkFilter(b *testing.B) {
 	queries := []string{"host-0420", "latency"}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		d.run(d.m.applyQuery(queries[i%2]))
+		d.run(d.m.update(queryMsg{queries[i%2]}))
 		d.settleLoads()
-		if d.m.open.Len() == 0 {
+		if d.m.open().win.Len() == 0 {
 			b.Fatal("the filter found nothing")
 		}
 	}
@@ -266,7 +266,7 @@ func BenchmarkChangeToScreen(b *testing.B) {
 	}
 	b.StopTimer()
 	// Leave the shared database as it was: resolve the arrivals.
-	for _, it := range d.m.open.items {
+	for _, it := range d.m.open().win.items {
 		if it.Priority == "p1" && it.Severity == incidents.Sev1 && it.Suppressed == 0 && len(it.Title) > 14 && it.Title[:14] == "bench arrival " {
 			f.svc.Resolve(context.Background(), it.ID, incidents.ByAPI)
 		}
@@ -304,13 +304,13 @@ func BenchmarkStorm10k(b *testing.B) {
 				done = nil
 			case <-time.After(50 * time.Millisecond):
 			}
-			if stormDone && d.m.loadedAll() && d.m.counts.requests == 10_000 && len(d.msgs) == 0 {
+			if stormDone && d.m.loadedAll() && d.m.c.tally.counts.requests == 10_000 && len(d.msgs) == 0 {
 				break
 			}
 		}
 		b.StopTimer()
-		if d.m.counts.open != 2500 || d.m.counts.suppressed == 0 {
-			b.Fatalf("after the storm: %+v", d.m.counts)
+		if d.m.c.tally.counts.open != 2500 || d.m.c.tally.counts.suppressed == 0 {
+			b.Fatalf("after the storm: %+v", d.m.c.tally.counts)
 		}
 		b.ReportMetric(float64(d.handled["tui.changesMsg"]), "change-msgs/storm")
 		b.ReportMetric(float64(frames), "updates/storm")

@@ -2,15 +2,14 @@ package tui
 
 import (
 	"fmt"
-	"sort"
 	"strings"
-	"time"
 
+	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/viewport"
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 
 	"klaxon/incidents"
-	"klaxon/termtext"
 )
 
 type detailKind int
@@ -22,28 +21,184 @@ const (
 	detailSetup // an integration's setup block, from the integrations page
 )
 
-// detail is the scrollable page about one incident, one request or one
-// integration's setup.
+// detail is the component of the scrollable page about one incident, one
+// request or one integration's setup. An incident's page is read again as
+// the incident changes, and can be acted on.
 type detail struct {
+	c     *common
 	kind  detailKind
 	id    int64
 	in    *incidents.Incident
 	req   *incidents.Request
 	integ *integration
 	vp    viewport.Model
+	width int
 
 	gen     int
 	loading bool
 	dirty   bool
 	err     error
 
-	text  string // the page before wrapping
-	width int    // the width text was wrapped for
+	text    string // the page before wrapping
+	wrapped int    // the width text was wrapped for
 }
 
-// maxPayloads is how many raw payloads the detail view shows besides the
-// first: an incident repeated 100,000 times shows its latest repeats.
-const maxPayloads = 20
+// showMsg asks for the page of an incident, a request or an integration's
+// setup (a list's enter).
+type showMsg struct {
+	incident int64
+	request  *incidents.Request
+	setup    *integration
+}
+
+func newDetail(c *common) *detail { return &detail{c: c, vp: viewport.New(0, 0)} }
+
+// Init implements tea.Model.
+func (d *detail) Init() tea.Cmd { return nil }
+
+// SetSize implements Component: the page's title and rule, then the text.
+func (d *detail) SetSize(width, height int) {
+	d.width = width
+	d.vp.Width, d.vp.Height = max(1, width), max(1, height-2)
+	if d.kind != detailNone && d.wrapped != d.vp.Width {
+		d.rewrap(true)
+	}
+}
+
+func (d *detail) ShortHelp() []key.Binding  { return d.help().ShortHelp() }
+func (d *detail) FullHelp() [][]key.Binding { return d.help().FullHelp() }
+
+func (d *detail) help() helpKeys {
+	switch d.kind {
+	case detailRequest:
+		return d.c.keys.requestDetailHelp()
+	case detailSetup:
+		return d.c.keys.setupHelp()
+	}
+	return d.c.keys.incidentDetailHelp()
+}
+
+// shown reports whether a page is open.
+func (d *detail) shown() bool { return d.kind != detailNone }
+
+// showing is the incident whose page is open, 0 for none.
+func (d *detail) showing() int64 {
+	if d.kind == detailIncident {
+		return d.id
+	}
+	return 0
+}
+
+// show opens a page.
+func (d *detail) show(msg showMsg) tea.Cmd {
+	d.close()
+	switch {
+	case msg.request != nil:
+		d.kind, d.id, d.req = detailRequest, msg.request.ID, msg.request
+		d.setContent(requestPage(d.c.styles, msg.request), false)
+	case msg.setup != nil:
+		d.kind, d.id, d.integ = detailSetup, msg.setup.ID, msg.setup
+		d.setContent(setupPage(d.c.styles, *msg.setup), false)
+	default:
+		d.c.alarm.seen(msg.incident)
+		d.kind, d.id, d.loading = detailIncident, msg.incident, true
+		d.setContent("", false)
+		return loadDetailCmd(d.c.src, d.gen, d.id)
+	}
+	return nil
+}
+
+// close closes the page; a read in flight is ignored.
+func (d *detail) close() {
+	d.kind, d.in, d.req, d.integ, d.err = detailNone, nil, nil, nil, nil
+	d.gen++
+	d.loading, d.dirty = false, false
+}
+
+// refresh reads the incident again, once more after a read in flight.
+func (d *detail) refresh() tea.Cmd {
+	if d.kind != detailIncident {
+		return nil
+	}
+	if d.loading {
+		d.dirty = true
+		return nil
+	}
+	d.loading = true
+	return loadDetailCmd(d.c.src, d.gen, d.id)
+}
+
+// Update implements tea.Model.
+func (d *detail) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.KeyMsg:
+		return d, d.key(msg)
+	case detailMsg:
+		return d, d.receive(msg)
+	case changesMsg:
+		if msg.resync || msg.incidents[d.showing()] {
+			return d, d.refresh()
+		}
+	case actMsg:
+		if d.in != nil && msg.applies(d.in.ID) {
+			d.in = msg.apply(d.in, d.c.now())
+			d.setContent(incidentPage(d.c.styles, d.in, d.c.now()), true)
+		}
+	case actedMsg:
+		return d, d.refresh()
+	case tickMsg:
+		if in := d.in; d.kind == detailIncident && in != nil && (in.UnacknowledgesAt != nil || in.AutoResolvesAt != nil) {
+			d.setContent(incidentPage(d.c.styles, in, d.c.now()), true) // move "in 4m" along
+		}
+	}
+	return d, nil
+}
+
+func (d *detail) receive(msg detailMsg) tea.Cmd {
+	if msg.gen != d.gen || d.kind != detailIncident {
+		return nil
+	}
+	d.loading = false
+	d.err = msg.err
+	if msg.err == nil {
+		first := d.in == nil
+		d.in = msg.in
+		d.setContent(incidentPage(d.c.styles, msg.in, d.c.now()), !first)
+	}
+	if d.dirty {
+		d.dirty = false
+		return d.refresh()
+	}
+	return nil
+}
+
+func (d *detail) key(msg tea.KeyMsg) tea.Cmd {
+	k, vp := d.c.keys, &d.vp
+	switch {
+	case key.Matches(msg, k.Back):
+		d.close()
+	case key.Matches(msg, k.Up):
+		vp.ScrollUp(1)
+	case key.Matches(msg, k.Down):
+		vp.ScrollDown(1)
+	case key.Matches(msg, k.PageUp):
+		vp.PageUp()
+	case key.Matches(msg, k.PageDown):
+		vp.PageDown()
+	case key.Matches(msg, k.Home):
+		vp.GotoTop()
+	case key.Matches(msg, k.End):
+		vp.GotoBottom()
+	case key.Matches(msg, k.Replay) && d.kind == detailRequest:
+		d.c.tell(replayMsg{id: d.id})
+	case d.kind == detailIncident:
+		if a, ok := actionFor(k, msg, []int64{d.id}, d.in); ok {
+			a.fromPage = true
+			d.c.tell(a)
+		}
+	}
+	return nil
+}
 
 // setContent wraps the page's text for the viewport's width.
 func (d *detail) setContent(text string, keepOffset bool) {
@@ -53,7 +208,7 @@ func (d *detail) setContent(text string, keepOffset bool) {
 
 func (d *detail) rewrap(keepOffset bool) {
 	off := d.vp.YOffset
-	d.width = d.vp.Width
+	d.wrapped = d.vp.Width
 	if d.kind == detailSetup {
 		d.vp.SetContent(wrapSetup(d.text, d.vp.Width)) // it must still paste
 	} else {
@@ -66,278 +221,76 @@ func (d *detail) rewrap(keepOffset bool) {
 	}
 }
 
-// wrapText wraps each line to width cells (width-aware; escape codes kept).
-func wrapText(text string, width int) string {
-	if width <= 0 {
-		return text
+// View draws the page's title, a rule and the text on screen.
+func (d *detail) View() string {
+	st := d.c.styles
+	out := []string{d.title(), st.Dim.Render(strings.Repeat("─", max(1, d.width)))}
+	switch {
+	case d.kind == detailIncident && d.in == nil && d.err != nil:
+		out = append(out, "  "+st.StatusErr.Render(oneLine(incidents.ErrorMessage(d.err), d.width-2)))
+	case d.kind == detailIncident && d.in == nil:
+		out = append(out, st.Dim.Render("  Loading…"))
+	default:
+		out = append(out, d.vp.View())
 	}
-	lines := strings.Split(text, "\n")
-	for i, l := range lines {
-		if ansi.StringWidth(l) > width {
-			lines[i] = ansi.Wrap(l, width, " ,")
-		}
-	}
-	return strings.Join(lines, "\n")
+	return strings.Join(out, "\n")
 }
 
-// incidentPage writes everything about an incident. Webhook text is made
-// inert with termtext. now places the timers ("in 4m").
-func incidentPage(st Styles, in *incidents.Incident, now time.Time) string {
-	var b strings.Builder
-	field := func(label, value string) {
-		b.WriteString(st.Label.Render(fmt.Sprintf("%-13s", label)))
-		b.WriteString(value)
-		b.WriteByte('\n')
-	}
-	sevStyle, sevLabel := st.Severity(in.Severity)
-	statStyle, _ := st.Status(in.Status)
-	if untitled(in.Title) {
-		field("Title", st.Dim.Render(untitledLabel))
-	} else {
-		field("Title", termtext.Line(in.Title))
-	}
-	field("Status", statStyle.Render(string(in.Status)))
-	field("Severity", sevStyle.Render(sevLabel))
-	prio := "—"
-	if in.Priority != incidents.NoPriority {
-		prio = strings.ToUpper(string(in.Priority))
-	}
-	field("Priority", prio)
-	field("Integration", termtext.Line(in.Integration))
-	field("Service", termtext.Line(in.Service))
-	if in.Key != "" {
-		field("Key", termtext.Line(in.Key))
-	} else {
-		field("Key", st.Dim.Render("(none: never grouped)"))
-	}
-	field("Repeats", plural(int(in.Suppressed), "suppressed duplicate", "suppressed duplicates"))
-	if in.Storming {
-		field("Storm", st.StatusErr.Render(stormLabel)+" 20+ triggers a minute; every 10th repeat is listed")
-	}
-	field("First seen", clock(in.FirstSeen))
-	field("Last seen", clock(in.LastSeen))
-	acked, resolved := "—", "—"
-	if in.AcknowledgedAt != nil {
-		acked = clock(*in.AcknowledgedAt)
-	}
-	if in.ResolvedAt != nil {
-		resolved = clock(*in.ResolvedAt) + " by " + string(in.ResolvedBy)
-	}
-	field("Acknowledged", acked)
-	field("Resolved", resolved)
-	// The integration's timers: when they will act on their own.
-	if t := in.UnacknowledgesAt; t != nil {
-		field("Ack expires", clock(*t)+"  "+until(now, *t)+st.Dim.Render(" (back to triggered)"))
-	}
-	if t := in.AutoResolvesAt; t != nil {
-		field("Auto-resolve", clock(*t)+"  "+until(now, *t)+st.Dim.Render(" (unless it triggers again)"))
-	}
-
-	b.WriteString("\n" + st.Section.Render("Details") + "\n")
-	if d := prettyValue(in.Details); d != "" {
-		b.WriteString(indent(termtext.Block(d)))
-	} else {
-		b.WriteString(st.Dim.Render("  (none)") + "\n")
-	}
-
-	b.WriteString("\n" + st.Section.Render(fmt.Sprintf("Timeline (%s)", thousands(len(in.Timeline)))) + "\n")
-	repeat := 0
-	for _, e := range in.Timeline {
-		what := strings.ReplaceAll(string(e.Kind), "_", " ")
-		extra := ""
-		switch e.Kind {
-		case incidents.EntrySuppressed:
-			repeat++
-			extra = fmt.Sprintf("repeat %s", thousands(repeat))
-		case incidents.EntrySeverityChanged, incidents.EntryPriorityChanged:
-			extra = orNone(e.From) + " → " + orNone(e.To)
+// title is the page's first line.
+func (d *detail) title() string {
+	st, w := d.c.styles, d.width
+	switch {
+	case d.kind == detailRequest && d.req != nil:
+		r := d.req
+		return fmt.Sprintf("%s %s → %d %s", oneLine(r.Method, 8), oneLine(r.Path, 60), r.Status, oneLine(string(r.Outcome), 12))
+	case d.in != nil:
+		in := d.in
+		sevStyle, sevLabel := st.Severity(in.Severity)
+		statStyle, statLabel := st.Status(in.Status)
+		prio := ""
+		if in.Priority != incidents.NoPriority {
+			prio = strings.ToUpper(string(in.Priority)) + " "
 		}
-		line := fmt.Sprintf("  %s  %-16s by %-8s %s", clock(e.At), what, e.By, extra)
-		b.WriteString(strings.TrimRight(termtext.Line(line), " ") + "\n")
-	}
-
-	// The raw payloads: the one that opened the incident and the latest ones.
-	var withEvent []int
-	for i, e := range in.Timeline {
-		if len(e.Event) > 0 {
-			withEvent = append(withEvent, i)
+		lead := "#" + itoa(in.ID) + " " + sevStyle.Render(sevLabel) + " " + prio + statStyle.Render(statLabel) + " "
+		if in.Storming {
+			lead += st.StatusErr.Render(stormLabel) + " "
 		}
-	}
-	b.WriteString("\n" + st.Section.Render("Raw payloads") + "\n")
-	if len(withEvent) == 0 {
-		b.WriteString(st.Dim.Render("  (none stored)") + "\n")
-	}
-	shown := withEvent
-	if len(withEvent) > maxPayloads+1 {
-		shown = append([]int{withEvent[0]}, withEvent[len(withEvent)-maxPayloads:]...)
-	}
-	for n, i := range shown {
-		if n == 1 && len(shown) < len(withEvent) {
-			b.WriteString(st.Dim.Render(fmt.Sprintf("  … %s earlier payloads not shown", thousands(len(withEvent)-len(shown)))) + "\n")
+		tail := "  seen " + age(d.c.now(), in.LastSeen) + " ago"
+		room := max(5, w-ansi.StringWidth(lead)-ansi.StringWidth(tail))
+		name := st.Bold.Render(oneLine(in.Title, room))
+		if untitled(in.Title) {
+			name = st.Dim.Render(untitledLabel)
 		}
-		e := in.Timeline[i]
-		b.WriteString(st.Label.Render(fmt.Sprintf("  %s  %s", strings.ReplaceAll(string(e.Kind), "_", " "), clock(e.At))) + "\n")
-		b.WriteString(indent(indent(termtext.Block(prettyValue(e.Event)))))
-	}
-	return strings.TrimRight(b.String(), "\n")
-}
-
-// requestPage writes everything about one request of the journal.
-func requestPage(st Styles, r *incidents.Request) string {
-	var b strings.Builder
-	field := func(label, value string) {
-		b.WriteString(st.Label.Render(fmt.Sprintf("%-13s", label)))
-		b.WriteString(value)
-		b.WriteByte('\n')
-	}
-	field("Request", termtext.Line(r.Method+" "+r.Path))
-	field("Answer", fmt.Sprintf("%d %s", r.Status, termtext.Line(string(r.Outcome))))
-	field("At", clock(r.At))
-	field("Remote", termtext.Line(r.Remote))
-	if r.Integration != "" {
-		field("Integration", termtext.Line(r.Integration))
-	}
-	if r.Kind != "" {
-		kind := termtext.Line(string(r.Kind))
-		if kn := keyName(r.Kind); kn != "" {
-			kind += st.Dim.Render("  (dedup key: " + kn + ")")
+		return lead + name + st.Dim.Render(tail)
+	case d.kind == detailSetup && d.integ != nil:
+		// "am (alertmanager, dedup key fingerprint): paste this into its
+		// sender", shortened from the end to fit.
+		it := d.integ
+		name := oneLine(it.Name, max(5, w/2))
+		kind := oneLine(string(it.Kind), 20)
+		tails := []string{" (" + kind + ")"}
+		if kn := keyName(it.Kind); kn != "" {
+			tails = append([]string{" (" + kind + ", dedup key " + kn + "): paste this into its sender", " (" + kind + ", dedup key " + kn + ")"}, tails...)
 		}
-		field("Kind", kind)
-	}
-	if r.Error != "" {
-		field("Error", st.StatusErr.Render(termtext.Line(r.Error)))
-	}
-	for _, w := range r.Warnings {
-		field("Warning", termtext.Line(w))
-	}
-	if r.Incident != 0 && len(r.Alerts) <= 1 {
-		field("Incident", fmt.Sprintf("#%d", r.Incident))
-	}
-	if len(r.Alerts) > 0 {
-		writeAlerts(&b, st, r.Alerts)
-	}
-
-	b.WriteString("\n" + st.Section.Render("Headers") + "\n")
-	names := make([]string, 0, len(r.Headers))
-	for k := range r.Headers {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	if len(names) == 0 {
-		b.WriteString(st.Dim.Render("  (none)") + "\n")
-	}
-	for _, k := range names {
-		for _, v := range r.Headers[k] {
-			b.WriteString("  " + termtext.Line(k+": "+v) + "\n")
-		}
-	}
-
-	title := "Body"
-	if r.Truncated {
-		title += " (cut at the size limit)"
-	}
-	b.WriteString("\n" + st.Section.Render(title) + "\n")
-	if strings.TrimSpace(r.Body) == "" {
-		b.WriteString(st.Dim.Render("  (empty)") + "\n")
-	} else {
-		body := r.Body
-		if p := indentJSON([]byte(strings.TrimSpace(body))); p != "" && len(body) <= maxBlock {
-			body = p
-		} else if len(body) > maxBlock {
-			body = body[:maxBlock] + "\n… (" + thousands(len(r.Body)) + " bytes, cut)"
-		}
-		b.WriteString(indent(termtext.Block(body)))
-	}
-
-	b.WriteString("\n" + st.Section.Render("Response") + "\n")
-	if p := prettyValue(r.Response); p != "" {
-		b.WriteString(indent(termtext.Block(p)))
-	} else {
-		b.WriteString(st.Dim.Render("  (none)") + "\n")
-	}
-	return strings.TrimRight(b.String(), "\n")
-}
-
-// maxAlerts is how many of a request's alerts its page lists: an
-// Alertmanager group can carry thousands.
-const maxAlerts = 500
-
-// maxAlertText bounds an alert's title or key on the page before it is
-// made inert, so a huge one costs what a short one does.
-const maxAlertText = 2000
-
-// writeAlerts lists what each alert of a request did: asked → outcome, its
-// incident and title, then its dedup key and warnings. All of it came
-// from the sender (or over the network), so all of it is made inert.
-func writeAlerts(b *strings.Builder, st Styles, alerts []incidents.AlertOutcome) {
-	b.WriteString("\n" + st.Section.Render("Alerts ("+thousands(len(alerts))+")"))
-	if len(alerts) > 1 {
-		b.WriteString("  " + st.Dim.Render(oneLine(alertTally(alerts), 200)))
-	}
-	b.WriteString("\n")
-	shown := alerts[:min(len(alerts), maxAlerts)]
-	verdictW, incW := 0, 0
-	for _, a := range shown {
-		verdictW = max(verdictW, ansi.StringWidth(alertVerdict(a)))
-		if a.Incident != 0 {
-			incW = max(incW, len(itoa(a.Incident))+1)
-		}
-	}
-	for _, a := range shown {
-		line := "  " + fit(alertVerdict(a), verdictW)
-		if incW > 0 {
-			inc := ""
-			if a.Incident != 0 {
-				inc = "#" + itoa(a.Incident)
+		tail := tails[len(tails)-1]
+		for _, t := range tails {
+			if ansi.StringWidth(name)+ansi.StringWidth(t) <= w {
+				tail = t
+				break
 			}
-			line += " " + fit(inc, incW)
 		}
-		if untitled(a.Title) {
-			line += " " + st.Dim.Render(untitledLabel)
-		} else {
-			line += " " + termtext.Line(clip(a.Title, maxAlertText))
-		}
-		b.WriteString(line + "\n")
-		key := st.Dim.Render("(none: never grouped)")
-		if a.Key != "" {
-			key = termtext.Line(clip(a.Key, maxAlertText))
-		}
-		b.WriteString("      " + st.Label.Render("key ") + key + "\n")
-		for _, w := range a.Warnings {
-			b.WriteString("      " + st.Label.Render("warning ") + termtext.Line(clip(w, maxAlertText)) + "\n")
-		}
+		return st.Bold.Render(name) + st.Dim.Render(tail)
 	}
-	if n := len(alerts) - len(shown); n > 0 {
-		b.WriteString(st.Dim.Render("  … "+plural(n, "more alert", "more alerts")+" not shown") + "\n")
-	}
+	return fmt.Sprintf("#%d", d.id)
 }
 
-// alertVerdict is "trigger → created": what an alert asked and what it did.
-func alertVerdict(a incidents.AlertOutcome) string {
-	asked := oneLine(string(a.Asked), 20)
-	if asked == "" {
-		asked = "?"
+// status is the right side of the status line: how far the page is read.
+func (d *detail) status() []string {
+	if d.vp.TotalLineCount() > d.vp.Height {
+		return []string{fmt.Sprintf("%3.0f%%", d.vp.ScrollPercent()*100)}
 	}
-	return asked + " → " + oneLine(string(a.Outcome), 20)
+	return nil
 }
 
-// clip cuts s to at most n bytes (termtext mends a rune cut in half).
-func clip(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "none"
-	}
-	return s
-}
-
-// indent puts two spaces before each line and ends the text with a newline.
-func indent(s string) string {
-	s = strings.TrimRight(s, "\n")
-	return "  " + strings.ReplaceAll(s, "\n", "\n  ") + "\n"
-}
+// loadErr is why the page could not be read, if it could not.
+func (d *detail) loadErr() error { return d.err }

@@ -182,7 +182,7 @@ func drive(t testing.TB, m Model, width, height int) *driver {
 	t.Cleanup(d.m.sub.close)
 	d.send(tea.WindowSizeMsg{Width: width, Height: height})
 	d.run(d.m.Init())
-	d.until("the first load", func(m *Model) bool { return m.open.loaded && m.countsLoaded && m.live })
+	d.until("the first load", func(m *Model) bool { return m.open().win.loaded && m.c.tally.loaded && m.c.live })
 	return d
 }
 
@@ -223,14 +223,37 @@ func (d *driver) until(what string, cond func(m *Model) bool) {
 	}
 }
 
-// loaded reports whether no load is in flight.
+// The root's pages, as the components they are.
+func (m *Model) open() *list[*incidents.Incident] {
+	return m.pages[listOpen].(*list[*incidents.Incident])
+}
+
+func (m *Model) resolved() *list[*incidents.Incident] {
+	return m.pages[listResolved].(*list[*incidents.Incident])
+}
+
+func (m *Model) suppressed() *list[incidents.SuppressedEvent] {
+	return m.pages[listSuppressed].(*list[incidents.SuppressedEvent])
+}
+
+func (m *Model) requests() *list[*incidents.Request] {
+	return m.pages[listRequests].(*list[*incidents.Request])
+}
+
+func (m *Model) integrations() *list[integration] {
+	return m.pages[listIntegrations].(*list[integration])
+}
+
+// loadedAll reports whether no read is in flight.
 func (m *Model) loadedAll() bool {
-	for v := viewOpen; v < viewCount; v++ {
-		if m.list(v).state().loading {
+	reading := []bool{m.open().win.loading, m.resolved().win.loading, m.suppressed().win.loading,
+		m.requests().win.loading, m.integrations().win.loading, m.c.tally.loading, m.detail.loading}
+	for _, r := range reading {
+		if r {
 			return false
 		}
 	}
-	return !m.countsLoading && !m.detail.loading && !m.integs.loading
+	return true
 }
 
 // settleLoads handles messages until no load is in flight.
@@ -286,10 +309,10 @@ func (d *driver) typeText(s string) {
 	}
 }
 
-// selectedID is the incident selected in the current incident view.
+// selectedID is the incident selected in the incident list on screen.
 func (m *Model) selectedID() int64 {
-	if w := m.incidentList(m.view); w != nil {
-		if in, ok := w.selected(); ok {
+	if l, ok := m.pages[m.shown].(*list[*incidents.Incident]); ok {
+		if in, ok := l.win.selected(); ok {
 			return in.ID
 		}
 	}
@@ -298,14 +321,14 @@ func (m *Model) selectedID() int64 {
 
 func (m *Model) openIDs() []int64 {
 	var ids []int64
-	for _, in := range m.open.items {
+	for _, in := range m.open().win.items {
 		ids = append(ids, in.ID)
 	}
 	return ids
 }
 
 func (m *Model) hasOpen(id int64) bool {
-	for _, in := range m.open.items {
+	for _, in := range m.open().win.items {
 		if in.ID == id {
 			return true
 		}

@@ -18,6 +18,8 @@ import (
 
 const ellipsis = "…"
 
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
 // oneLine makes untrusted text safe for one cell of width columns: control
 // characters and escape sequences become visible symbols, and text that does
 // not fit ends in an ellipsis. Huge input is cut before it is cleaned, so a

@@ -66,7 +66,7 @@ func TestFullDiskIsShownUntilStorageRecovers(t *testing.T) {
 	}
 
 	f.fillDisk()
-	d.until("the health change", func(m *Model) bool { return !m.health.OK })
+	d.until("the health change", func(m *Model) bool { return !m.c.health.OK })
 	d.settle()
 	screen := d.m.View()
 	head := headerLine(&d.m)
@@ -90,7 +90,7 @@ func TestFullDiskIsShownUntilStorageRecovers(t *testing.T) {
 	// Room again: the next write succeeds, health comes back, the warning goes.
 	f.freeDisk()
 	after := f.ingest(event{title: "after the disk was freed", sev: incidents.Sev1})
-	d.until("recovery", func(m *Model) bool { return m.health.OK && m.hasOpen(after.ID) })
+	d.until("recovery", func(m *Model) bool { return m.c.health.OK && m.hasOpen(after.ID) })
 	d.settle()
 	if warningLine(&d.m) != "" || !strings.Contains(headerLine(&d.m), "● live") || strings.Contains(d.m.View(), "NOT RECEIVING") {
 		t.Fatalf("still warning after recovery:\n%s", d.m.View())
@@ -105,7 +105,7 @@ func TestConsoleStartedOnAFullDiskSaysSoAtOnce(t *testing.T) {
 	f.fillDisk()
 	// Nothing changes after the console starts: only asking the Source tells.
 	d := drive(t, New(f.svc, f.options()), 80, 24)
-	d.until("the health", func(m *Model) bool { return !m.health.OK })
+	d.until("the health", func(m *Model) bool { return !m.c.health.OK })
 	if !strings.HasPrefix(warningLine(&d.m), "⚠ ") || !strings.Contains(headerLine(&d.m), "NOT RECEIVING") {
 		t.Fatalf("a console started on a full disk looks fine:\n%s", d.m.View())
 	}
@@ -134,7 +134,7 @@ func TestHealthWarningIsInertAndFits(t *testing.T) {
 	}
 	// A health the console asked for before this change is older news.
 	d.send(healthMsg{gen: d.m.healthGen - 1, h: incidents.Health{OK: true}})
-	if d.m.health.OK {
+	if d.m.c.health.OK {
 		t.Fatal("a stale health answer overrode a newer change")
 	}
 	// No problem text still reads.
@@ -173,11 +173,11 @@ func TestAttachedConsoleShowsDisconnection(t *testing.T) {
 	opts := f.options()
 	opts.Bell = true
 	d := drive(t, New(client, opts), 100, 24)
-	d.until("the stream to connect", func(m *Model) bool { return m.health.OK && m.open.Len() == 1 })
+	d.until("the stream to connect", func(m *Model) bool { return m.c.health.OK && m.open().win.Len() == 1 })
 
 	down.Store(true)
 	ts.CloseClientConnections()
-	d.until("the disconnection", func(m *Model) bool { return !m.health.OK })
+	d.until("the disconnection", func(m *Model) bool { return !m.c.health.OK })
 	if warn := warningLine(&d.m); !strings.HasPrefix(warn, "⚠ disconnected from http://") {
 		t.Fatalf("warning %q", warn)
 	}
@@ -190,9 +190,9 @@ func TestAttachedConsoleShowsDisconnection(t *testing.T) {
 
 	// ...and is read once the stream is back; a new sev1 among it rings.
 	down.Store(false)
-	d.until("the reconnect and reload", func(m *Model) bool { return m.health.OK && m.hasOpen(missed.ID) })
-	if !d.m.fresh[missed.ID] || !d.m.bell {
-		t.Fatalf("a sev1 that arrived while disconnected is not announced (fresh %v, bell %v)", d.m.fresh, d.m.bell)
+	d.until("the reconnect and reload", func(m *Model) bool { return m.c.health.OK && m.hasOpen(missed.ID) })
+	if !d.m.c.alarm.fresh[missed.ID] || !d.m.c.alarm.bell {
+		t.Fatalf("a sev1 that arrived while disconnected is not announced (fresh %v, bell %v)", d.m.c.alarm.fresh, d.m.c.alarm.bell)
 	}
 	d.settle()
 	if warningLine(&d.m) != "" || !strings.Contains(headerLine(&d.m), "● live") {

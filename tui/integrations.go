@@ -2,7 +2,7 @@ package tui
 
 import (
 	"context"
-	"strings"
+	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -47,39 +47,43 @@ func listsIntegrations(src Source) bool {
 // of it. A list of a few rows costs nothing to read.
 const integrationsEvery = 5
 
-// integrationsState is what the console knows of the integrations, and the
-// integrations page.
-type integrationsState struct {
-	list    []integration
-	loaded  bool
-	err     error // why the last read failed
-	loading bool
-	dirty   bool // read again when the read in flight is back
-	ticks   int  // ticks since the last read began
-
-	open     bool // the page is shown
-	sel, top int  // the selected integration, the first one on screen
+// integrationRows are the rows of the integrations page, read whole. The
+// list is read even while the page is not shown: the header needs it.
+type integrationRows struct {
+	ticks *int // ticks since the last read began
 }
 
-// integrationsMsg carries the integrations as the Source lists them.
-type integrationsMsg struct {
-	list []integration
-	err  error
+func newIntegrationList(c *common) *list[integration] {
+	l := newList[integration](c, listIntegrations, integrationRows{ticks: new(int)})
+	l.always, l.hidden = true, true
+	l.win.lines = integrationLines
+	return l
 }
 
-// loadIntegrationsCmd reads the integrations (nil when src cannot list
-// them). They get their URLs from webhookURL's address.
-func loadIntegrationsCmd(src Source, webhookURL string) tea.Cmd {
-	if !listsIntegrations(src) {
-		return nil
+// integrationLines is how many lines an integration takes on the page.
+func integrationLines(it integration) int {
+	if it.Chaos.On() {
+		return 3
 	}
-	base, _, err := senders.ParseWebhookURL(webhookURL)
+	return 2
+}
+
+func (integrationRows) name() string                                            { return "Integrations" }
+func (integrationRows) what() string                                            { return "the integrations" }
+func (integrationRows) idOf(it integration) int64                               { return it.ID }
+func (integrationRows) help(k KeyMap) helpKeys                                  { return k.integrationsHelp() }
+func (integrationRows) loaded(*list[integration], []chunk[integration]) tea.Cmd { return nil }
+
+// read lists them all in one page; they get their URLs from the webhook
+// URL's address. A Source that cannot list them has none.
+func (r integrationRows) read(c *common) fetcher[integration] {
+	src := c.src
+	base, _, err := senders.ParseWebhookURL(c.opts.WebhookURL)
 	if err != nil {
 		base = ""
 	}
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), queryTimeout)
-		defer cancel()
+	*r.ticks = 0
+	return func(ctx context.Context, _ int, _ string) (incidents.Page[integration], error) {
 		var (
 			all []*incidents.Integration
 			err error
@@ -91,7 +95,7 @@ func loadIntegrationsCmd(src Source, webhookURL string) tea.Cmd {
 			all, err = s.ListIntegrations(ctx)
 		}
 		if err != nil {
-			return integrationsMsg{err: err}
+			return incidents.Page[integration]{}, err
 		}
 		out := make([]integration, 0, len(all))
 		for _, in := range all {
@@ -104,50 +108,86 @@ func loadIntegrationsCmd(src Source, webhookURL string) tea.Cmd {
 			}
 			out = append(out, it)
 		}
-		return integrationsMsg{list: out}
+		return incidents.Page[integration]{Items: out}, nil
 	}
 }
 
-// refreshIntegrations reads the integrations again, unless a read is in
-// flight: then once more when it is back.
-func (m *Model) refreshIntegrations() tea.Cmd {
-	cmd := loadIntegrationsCmd(m.src, m.opts.WebhookURL)
-	if cmd == nil {
-		return nil
+func (integrationRows) columns(l *list[integration], _ []integration) []column {
+	nameW := 4
+	for _, it := range l.win.items {
+		nameW = max(nameW, ansi.StringWidth(termtext.Line(it.Name)))
 	}
-	if m.integs.loading {
-		m.integs.dirty = true
-		return nil
+	return []column{
+		{title: "NAME", width: min(nameW, 20)},
+		{title: "KIND", width: 12},
+		{title: "DEDUP KEY", width: 5, grow: 1},
 	}
-	m.integs.loading, m.integs.ticks = true, 0
-	return cmd
 }
 
-func (m *Model) receiveIntegrations(msg integrationsMsg) tea.Cmd {
-	s := &m.integs
-	s.loading = false
-	s.err = msg.err
-	if msg.err == nil {
-		before := m.headerHeight()
-		s.list, s.loaded = msg.list, true
-		s.sel = min(s.sel, max(0, len(s.list)-1))
-		if m.headerHeight() != before {
-			m.layout() // the chaos warning came or went
+func (integrationRows) draw(_ *list[integration], it integration, t table, _ time.Time) (rune, []cell) {
+	kn := keyName(it.Kind)
+	if kn == "" {
+		kn = "—"
+	}
+	return ' ', []cell{
+		{text: it.Name, raw: true},
+		{text: kindLabel(it.Kind, t.width("KIND"))},
+		{text: kn},
+	}
+}
+
+// below are the lines under an integration's row: its URL, and its chaos.
+func (integrationRows) below(l *list[integration], it integration) []string {
+	st, w := l.c.styles, l.width
+	var out []string
+	if it.URL != "" {
+		out = append(out, "    "+st.URL.Render(oneLine(it.URL, w-4)))
+	} else {
+		out = append(out, st.Dim.Render("    (URL unknown here: klaxon integrations prints it)"))
+	}
+	if it.Chaos.On() {
+		out = append(out, "    "+st.StatusErr.Render(oneLine("⚡ chaos: "+it.Chaos.Describe(), w-4)))
+	}
+	return out
+}
+
+func (integrationRows) empty(l *list[integration]) []string {
+	st := l.c.styles
+	if !listsIntegrations(l.c.src) {
+		return []string{"", "  This console cannot list the integrations of its klaxon.",
+			st.Dim.Render("  klaxon integrations lists them, with their URLs.")}
+	}
+	if out, ok := l.emptyState(); ok {
+		return out
+	}
+	return []string{"", "  No integrations yet. Make one for a sender:",
+		"    " + st.Code.Render("klaxon integrations add NAME --kind alertmanager")}
+}
+
+func (integrationRows) total(l *list[integration]) (int, bool, bool) {
+	return l.win.Len(), l.win.loaded, false
+}
+
+// concerns: after a resync, and when a journal entry names an integration
+// the console has not heard of (one adopted from an unknown token).
+func (integrationRows) concerns(l *list[integration], msg changesMsg) bool {
+	if !listsIntegrations(l.c.src) {
+		return false
+	}
+	if msg.resync {
+		return true
+	}
+	for name := range msg.integrations {
+		if !knowsIntegration(l.win.items, name) {
+			return true
 		}
-		m.scrollIntegrations()
 	}
-	if s.dirty {
-		s.dirty = false
-		return m.refreshIntegrations()
-	}
-	return nil
+	return false
 }
 
-// knowsIntegration reports whether the console has heard of an
-// integration by this name (a journal entry naming another one means the
-// list is out of date: an integration adopted from an unknown token).
-func (m *Model) knowsIntegration(name string) bool {
-	for _, it := range m.integs.list {
+// knowsIntegration reports whether list has an integration by this name.
+func knowsIntegration(list []integration, name string) bool {
+	for _, it := range list {
 		if it.Name == name {
 			return true
 		}
@@ -155,92 +195,32 @@ func (m *Model) knowsIntegration(name string) bool {
 	return false
 }
 
-// webhookKind is the kind of the integration whose URL the header shows,
-// once the integrations are known ("" until then, or when none has it).
-func (m *Model) webhookKind() incidents.Kind {
-	if m.opts.WebhookURL == "" {
-		return ""
-	}
-	for _, it := range m.integs.list {
-		if it.URL == m.opts.WebhookURL {
-			return it.Kind
+// key: enter shows the setup, esc closes the page; actions do nothing here.
+func (integrationRows) key(l *list[integration], msg tea.KeyMsg) (tea.Cmd, bool) {
+	k := l.c.keys
+	switch {
+	case key.Matches(msg, k.Setup):
+		if it, ok := l.win.aimed(); ok {
+			l.c.tell(showMsg{setup: &it})
 		}
+	case key.Matches(msg, k.Back):
+		l.c.tell(closePageMsg{})
+	case key.Matches(msg, k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End):
+		return l.move(msg), true
 	}
-	return ""
+	return nil, true
 }
 
-// webhookLine is the header's line with the webhook URL, and the kind that
-// reads it when there is room: "(alertmanager)", else "(am)", else none.
-func (m *Model) webhookLine() string {
-	st := m.styles
-	url := termtext.Line(m.opts.WebhookURL)
-	line := st.Dim.Render("webhook ") + st.URL.Render(url)
-	k := m.webhookKind()
-	if k == "" {
-		return line
-	}
-	room := m.width - 8 - ansi.StringWidth(url)
-	for _, name := range []string{oneLine(string(k), 40), kindLabel(k, 4)} {
-		if tail := " (" + name + ")"; ansi.StringWidth(tail) <= room {
-			return line + st.Dim.Render(tail)
+// update reads them again every few ticks: chaos and new integrations
+// send no change.
+func (r integrationRows) update(l *list[integration], msg tea.Msg) tea.Cmd {
+	if _, ok := msg.(tickMsg); ok && listsIntegrations(l.c.src) {
+		*r.ticks++
+		if *r.ticks >= integrationsEvery {
+			return l.refresh()
 		}
 	}
-	return line
-}
-
-// anyChaos reports whether some integration's chaos is on (the header
-// then has its chaos line).
-func (m *Model) anyChaos() bool {
-	for _, it := range m.integs.list {
-		if it.Chaos.On() {
-			return true
-		}
-	}
-	return false
-}
-
-// chaosOn are the integrations whose chaos is on.
-func (m *Model) chaosOn() []integration {
-	var on []integration
-	for _, it := range m.integs.list {
-		if it.Chaos.On() {
-			on = append(on, it)
-		}
-	}
-	return on
-}
-
-// chaosWarning is the header's line while an integration answers some of
-// its requests with errors on purpose: "⚡ chaos: am 503 to 30% of
-// requests". Narrower, the names are cut, then only they are listed, then
-// the line only says "⚡ chaos". It starts with ⚡ so it reads without colour.
-func (m *Model) chaosWarning() string {
-	on := m.chaosOn()
-	if len(on) == 0 {
-		return ""
-	}
-	full := func(nameWidth int) string {
-		parts := make([]string, len(on))
-		for i, it := range on {
-			parts[i] = oneLine(it.Name, nameWidth) + " " + oneLine(it.Chaos.Describe(), 60)
-		}
-		return "⚡ chaos: " + strings.Join(parts, "; ")
-	}
-	names := func(nameWidth int) string {
-		parts := make([]string, len(on))
-		for i, it := range on {
-			parts[i] = oneLine(it.Name, nameWidth)
-		}
-		return "⚡ chaos on " + strings.Join(parts, ", ")
-	}
-	text := "⚡ chaos"
-	for _, c := range []string{full(40), full(12), names(12), names(6)} {
-		if ansi.StringWidth(c) <= m.width {
-			text = c
-			break
-		}
-	}
-	return m.styles.Chaos.Render(fit(text, m.width))
+	return nil
 }
 
 // kindShort names kinds in a narrow column.
@@ -285,196 +265,4 @@ func keyName(k incidents.Kind) string {
 		return ""
 	}
 	return k.KeyName()
-}
-
-// ---- the integrations page ----
-
-func (m *Model) openIntegrations() tea.Cmd {
-	m.closeDetail()
-	m.integs.open = true
-	m.layout()
-	m.scrollIntegrations()
-	return m.refreshIntegrations()
-}
-
-func (m *Model) closeIntegrations() {
-	if m.integs.open {
-		m.integs.open = false
-		m.layout()
-	}
-}
-
-func (m *Model) integrationsKey(msg tea.KeyMsg) tea.Cmd {
-	s := &m.integs
-	page := max(1, m.integrationsFit())
-	switch {
-	case key.Matches(msg, m.keys.Up):
-		s.sel--
-	case key.Matches(msg, m.keys.Down):
-		s.sel++
-	case key.Matches(msg, m.keys.PageUp):
-		s.sel -= page
-	case key.Matches(msg, m.keys.PageDown):
-		s.sel += page
-	case key.Matches(msg, m.keys.Home):
-		s.sel = 0
-	case key.Matches(msg, m.keys.End):
-		s.sel = len(s.list) - 1
-	case key.Matches(msg, m.keys.Setup):
-		if s.sel >= 0 && s.sel < len(s.list) {
-			m.openSetup(s.list[s.sel])
-		}
-		return nil
-	case key.Matches(msg, m.keys.Back):
-		m.closeIntegrations()
-		return nil
-	}
-	s.sel = max(0, min(s.sel, len(s.list)-1))
-	m.scrollIntegrations()
-	return nil
-}
-
-// openSetup shows the block to paste into the sender of it.
-func (m *Model) openSetup(it integration) {
-	m.detail.kind, m.detail.id, m.detail.in, m.detail.req, m.detail.err = detailSetup, it.ID, nil, nil, nil
-	m.detail.integ = &it
-	m.layout()
-	m.detail.setContent(setupPage(m.styles, it), false)
-}
-
-// integrationLines is how many lines an integration takes on the page.
-func integrationLines(it integration) int {
-	if it.Chaos.On() {
-		return 3
-	}
-	return 2
-}
-
-// integrationsFit is about how many integrations fit on the page.
-func (m *Model) integrationsFit() int { return max(1, (m.bodyHeight()-1)/2) }
-
-// scrollIntegrations keeps the selected integration on screen.
-func (m *Model) scrollIntegrations() {
-	s := &m.integs
-	room := m.bodyHeight() - 1
-	s.top = max(0, min(s.top, s.sel))
-	for s.top < s.sel {
-		used := 0
-		for i := s.top; i <= s.sel; i++ {
-			used += integrationLines(s.list[i])
-		}
-		if used <= room {
-			break
-		}
-		s.top++
-	}
-}
-
-func (m *Model) integrationsView(height int) []string {
-	st := m.styles
-	s := &m.integs
-	switch {
-	case !listsIntegrations(m.src):
-		return []string{"", "  This console cannot list the integrations of its klaxon.",
-			st.Dim.Render("  klaxon integrations lists them, with their URLs.")}
-	case !s.loaded && s.err != nil:
-		return []string{"", "  " + st.StatusErr.Render("Cannot read the integrations: "+oneLine(incidents.ErrorMessage(s.err), m.width-32))}
-	case !s.loaded:
-		return []string{"", st.Dim.Render("  Loading…")}
-	case len(s.list) == 0:
-		return []string{"", "  No integrations yet. Make one for a sender:",
-			"    " + st.Code.Render("klaxon integrations add NAME --kind alertmanager")}
-	}
-	nameW := 4
-	for _, it := range s.list {
-		nameW = max(nameW, ansi.StringWidth(termtext.Line(it.Name)))
-	}
-	nameW = min(nameW, 20)
-	const kindW = 12
-	keyW := max(5, m.width-2-nameW-1-kindW-1)
-	out := []string{st.Columns.Render("  " + fit("NAME", nameW) + " " + fit("KIND", kindW) + " " + fit("DEDUP KEY", keyW))}
-	for i := s.top; i < len(s.list) && len(out) < height; i++ {
-		it := s.list[i]
-		kn := keyName(it.Kind)
-		if kn == "" {
-			kn = "—"
-		}
-		cells := fit(oneLine(it.Name, nameW), nameW) + " " + fit(kindLabel(it.Kind, kindW), kindW) + " " + fit(kn, keyW)
-		if i == s.sel {
-			out = append(out, "▶ "+st.Selected.Render(cells))
-		} else {
-			out = append(out, "  "+cells)
-		}
-		if it.URL != "" {
-			out = append(out, "    "+st.URL.Render(oneLine(it.URL, m.width-4)))
-		} else {
-			out = append(out, st.Dim.Render("    (URL unknown here: klaxon integrations prints it)"))
-		}
-		if it.Chaos.On() {
-			out = append(out, "    "+st.StatusErr.Render(oneLine("⚡ chaos: "+it.Chaos.Describe(), m.width-4)))
-		}
-	}
-	if len(out) > height {
-		out = out[:height]
-	}
-	return out
-}
-
-// setupPage is the block to paste into the sender of it (senders.Setup),
-// made inert: a name or token adopted from a request path is untrusted.
-func setupPage(st Styles, it integration) string {
-	base, token, err := senders.ParseWebhookURL(it.URL)
-	if it.URL == "" || err != nil {
-		return st.Dim.Render("This console does not know klaxon's address, so it cannot write the setup.\n`klaxon integrations` prints each integration's URL.")
-	}
-	if it.Token != "" {
-		token = it.Token
-	}
-	block := senders.Setup(senders.Target{Base: base, Token: token, Kind: it.Kind, Name: it.Name})
-	return strings.TrimRight(termtext.Block(block), "\n")
-}
-
-// wrapSetup wraps a setup block for width cells so that it still pastes:
-// a cut comment goes on as a comment, and a cut YAML line goes on indented
-// deeper (a quoted value folds back into one line).
-func wrapSetup(text string, width int) string {
-	if width <= 0 {
-		return text
-	}
-	var out []string
-	for _, l := range strings.Split(text, "\n") {
-		if ansi.StringWidth(l) <= width {
-			out = append(out, l)
-			continue
-		}
-		lead := l[:len(l)-len(strings.TrimLeft(l, " "))]
-		cont := lead + "    "
-		if strings.HasPrefix(strings.TrimLeft(l, " "), "#") {
-			cont = lead + "#   "
-		}
-		if ansi.StringWidth(cont) > width/2 {
-			cont = ""
-		}
-		out = append(out, hangWrap(l, width, cont)...)
-	}
-	return strings.Join(out, "\n")
-}
-
-// hangWrap cuts l into lines of at most width cells at spaces (anywhere
-// when a word is too long), each line after the first starting with cont.
-func hangWrap(l string, width int, cont string) []string {
-	var out []string
-	for ansi.StringWidth(l) > width {
-		head := ansi.Truncate(l, width, "")
-		cut := strings.LastIndexByte(head, ' ')
-		if cut <= len(cont) || strings.TrimSpace(head[:cut]) == "" {
-			cut = len(head) // no space to cut at: cut the word
-		}
-		if cut == 0 {
-			break
-		}
-		out = append(out, strings.TrimRight(l[:cut], " "))
-		l = cont + strings.TrimLeft(l[cut:], " ")
-	}
-	return append(out, l)
 }

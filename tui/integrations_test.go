@@ -182,7 +182,7 @@ func TestHeaderNamesTheKindAndWarnsWhileChaosIsOn(t *testing.T) {
 	opts := f.options()
 	opts.WebhookURL = urlOf(am)
 	d := drive(t, New(f.svc, opts), 80, 24)
-	d.until("the integrations", func(m *Model) bool { return m.integs.loaded })
+	d.until("the integrations", func(m *Model) bool { return m.integrations().win.loaded })
 	if l := lineWithText(d.m.View(), "webhook "); l != "webhook "+urlOf(am)+" (alertmanager)" {
 		t.Fatalf("webhook line %q", l)
 	}
@@ -195,7 +195,7 @@ func TestHeaderNamesTheKindAndWarnsWhileChaosIsOn(t *testing.T) {
 	for i := 0; i < integrationsEvery; i++ {
 		d.send(tickMsg{})
 	}
-	d.until("the chaos warning", func(m *Model) bool { return len(m.chaosOn()) == 1 })
+	d.until("the chaos warning", func(m *Model) bool { return len(m.header.chaosOn()) == 1 })
 	screen := d.m.View()
 	fitsIn(t, "chaos at 80", screen, 80, 24)
 	if l := lineWithText(screen, "⚡ chaos"); l != "⚡ chaos: am 503 to 30% of requests" {
@@ -227,7 +227,7 @@ func TestHeaderNamesTheKindAndWarnsWhileChaosIsOn(t *testing.T) {
 	for i := 0; i < integrationsEvery; i++ {
 		d.send(tickMsg{})
 	}
-	d.until("chaos off", func(m *Model) bool { return len(m.chaosOn()) == 0 })
+	d.until("chaos off", func(m *Model) bool { return len(m.header.chaosOn()) == 0 })
 	screen = d.m.View()
 	fitsIn(t, "chaos off", screen, 80, 24)
 	if strings.Contains(screen, "⚡") {
@@ -242,7 +242,7 @@ func TestHostileIntegrationNamesAreInertInTheChaosLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := drive(t, New(f.svc, f.options()), 80, 24)
-	d.until("the integrations", func(m *Model) bool { return m.integs.loaded })
+	d.until("the integrations", func(m *Model) bool { return m.integrations().win.loaded })
 	screen := d.m.View()
 	noControl(t, "header", screen)
 	if l := lineWithText(screen, "⚡"); !strings.HasPrefix(l, "⚡ chaos: evil␛]0;x␇") || !strings.HasSuffix(l, "delays 100% of requests, 2s late") {
@@ -284,7 +284,7 @@ func TestAttachedConsoleReadsTheRemoteIntegrations(t *testing.T) {
 	opts := f.options()
 	opts.WebhookURL = "http://ops:8765/TOKEN/push-events"
 	d := drive(t, New(src, opts), 80, 24)
-	d.until("the integrations", func(m *Model) bool { return m.integs.loaded })
+	d.until("the integrations", func(m *Model) bool { return m.integrations().win.loaded })
 	screen := d.m.View()
 	if lineWithText(screen, "webhook ") != "webhook http://ops:8765/TOKEN/push-events (webhook)" ||
 		lineWithText(screen, "⚡") != "⚡ chaos: pd 429 to 50% of requests" {
@@ -313,7 +313,7 @@ func TestAttachedConsoleListsIntegrationsOverTheAPI(t *testing.T) {
 	opts := f.options()
 	opts.WebhookURL = "http://x/" + am.Token + "/push-events"
 	d := drive(t, New(client, opts), 80, 24)
-	d.until("the integrations", func(m *Model) bool { return len(m.integs.list) == 2 })
+	d.until("the integrations", func(m *Model) bool { return len(m.integrations().win.items) == 2 })
 	if l := lineWithText(d.m.View(), "webhook "); l != "webhook "+opts.WebhookURL+" (alertmanager)" {
 		t.Fatalf("webhook line %q", l)
 	}
@@ -345,7 +345,7 @@ func TestIntegrationsPageKeys(t *testing.T) {
 	}
 	// Actions do nothing here.
 	d.key("a", "r")
-	if d.m.detail.kind != detailNone || !d.m.integs.open {
+	if d.m.detail.kind != detailNone || !(d.m.shown == int(listIntegrations)) {
 		t.Fatal("an action key left the page")
 	}
 
@@ -360,15 +360,15 @@ func TestIntegrationsPageKeys(t *testing.T) {
 		t.Fatalf("setup page:\n%s", setup)
 	}
 	d.key("esc")
-	if d.m.detail.kind != detailNone || !d.m.integs.open || d.m.integs.sel != 1 {
+	if d.m.detail.kind != detailNone || !(d.m.shown == int(listIntegrations)) || d.m.integrations().win.sel != 1 {
 		t.Fatalf("esc from the setup goes back to the page, on am:\n%s", d.m.View())
 	}
 	d.key("end")
-	if d.m.integs.sel != 2 {
+	if d.m.integrations().win.sel != 2 {
 		t.Fatal("end")
 	}
 	d.key("esc")
-	if d.m.integs.open || !screenHas(&d.m, "[1 Open 1]") || !screenHas(&d.m, "disk full") {
+	if (d.m.shown == int(listIntegrations)) || !screenHas(&d.m, "[1 Open 1]") || !screenHas(&d.m, "disk full") {
 		t.Fatalf("esc closes the page:\n%s", d.m.View())
 	}
 
@@ -376,17 +376,17 @@ func TestIntegrationsPageKeys(t *testing.T) {
 	d.key("enter")
 	d.until("the incident", func(m *Model) bool { return m.detail.in != nil })
 	d.key("i")
-	if d.m.detail.kind != detailNone || !d.m.integs.open {
+	if d.m.detail.kind != detailNone || !(d.m.shown == int(listIntegrations)) {
 		t.Fatal("i from a detail page")
 	}
 	d.key("4")
 	d.settle()
-	if d.m.integs.open || d.m.view != viewRequests || !screenHas(&d.m, "[4 Requests 1]") {
+	if (d.m.shown == int(listIntegrations)) || d.m.shown != int(listRequests) || !screenHas(&d.m, "[4 Requests 1]") {
 		t.Fatalf("4 from the page:\n%s", d.m.View())
 	}
 	// The filter line takes i as text.
 	d.key("1", "/", "i")
-	if d.m.integs.open || d.m.input.Value() != "i" {
+	if (d.m.shown == int(listIntegrations)) || d.m.filter.input.Value() != "i" {
 		t.Fatal("i in the filter line")
 	}
 }
@@ -403,30 +403,27 @@ func TestIntegrationsPageScrollsAtItsHeight(t *testing.T) {
 		screen := d.m.View()
 		fitsIn(t, "scrolling", screen, 80, 24)
 		if !strings.Contains(screen, "▶") {
-			t.Fatalf("at %d the selection is off screen:\n%s", d.m.integs.sel, screen)
+			t.Fatalf("at %d the selection is off screen:\n%s", d.m.integrations().win.sel, screen)
 		}
 		d.key("down")
 	}
-	if d.m.integs.sel != 20 {
-		t.Fatalf("sel %d", d.m.integs.sel)
+	if d.m.integrations().win.sel != 20 {
+		t.Fatalf("sel %d", d.m.integrations().win.sel)
 	}
 	d.key("home")
-	if d.m.integs.sel != 0 || d.m.integs.top != 0 {
+	if d.m.integrations().win.sel != 0 || d.m.integrations().win.offset != 0 {
 		t.Fatal("home")
 	}
 }
 
 func TestIntegrationsReloadWhenAJournalEntryNamesANewOne(t *testing.T) {
 	f := newFixture(t)
-	m := New(f.svc, f.options())
-	m.integs.loaded = true
-	m.integs.list = []integration{{Integration: *f.integ}}
-	m.handleChanges(changesMsg{incidents: map[int64]bool{}, requests: 1, integrations: map[string]bool{"default": true}})
-	if m.integs.loading {
+	l := newIntegrationList(newCommon(f.svc, f.options()))
+	l.win.loaded, l.win.items = true, []integration{{Integration: *f.integ}}
+	if _, cmd := l.Update(changesMsg{incidents: map[int64]bool{}, requests: 1, integrations: map[string]bool{"default": true}}); cmd != nil || l.win.loading {
 		t.Fatal("a known integration made the console read them again")
 	}
-	m.handleChanges(changesMsg{incidents: map[int64]bool{}, requests: 1, integrations: map[string]bool{"adopted": true}})
-	if !m.integs.loading {
+	if _, cmd := l.Update(changesMsg{incidents: map[int64]bool{}, requests: 1, integrations: map[string]bool{"adopted": true}}); cmd == nil || !l.win.loading {
 		t.Fatal("an integration the console has not heard of did not make it read them again")
 	}
 }

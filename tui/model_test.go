@@ -36,15 +36,15 @@ func TestSelectionFollowsTheIncidentAsOthersArriveAbove(t *testing.T) {
 	if d.m.selectedID() != a.ID {
 		t.Fatalf("after arrivals the selection is #%d, want it to stay on #%d; screen:\n%s", d.m.selectedID(), a.ID, d.m.View())
 	}
-	if d.m.open.sel != 3 {
-		t.Fatalf("selected index %d, want 3 (two rows arrived above)", d.m.open.sel)
+	if d.m.open().win.sel != 3 {
+		t.Fatalf("selected index %d, want 3 (two rows arrived above)", d.m.open().win.sel)
 	}
 
 	// Acknowledge it from the keyboard while another arrives above.
 	d.key("a")
 	z := f.ingest(event{title: "api 5xx", sev: incidents.Sev1})
 	d.until("the acknowledgement", func(m *Model) bool {
-		in, ok := m.open.selected()
+		in, ok := m.open().win.selected()
 		return ok && in.ID == a.ID && in.Status == incidents.Acknowledged && m.hasOpen(z.ID)
 	})
 	d.settle()
@@ -71,24 +71,24 @@ func TestResolvingTheSelectedIncidentSelectsItsNeighbour(t *testing.T) {
 	c := f.ingest(event{title: "three", sev: incidents.Sev3})
 	d := drive(t, New(f.svc, f.options()), 100, 24)
 	d.key("j", "r")
-	d.until("the resolution", func(m *Model) bool { return !m.hasOpen(b.ID) && m.open.Len() == 2 })
+	d.until("the resolution", func(m *Model) bool { return !m.hasOpen(b.ID) && m.open().win.Len() == 2 })
 	d.settle()
 	if d.m.selectedID() != c.ID {
 		t.Fatalf("selected #%d, want the next row #%d", d.m.selectedID(), c.ID)
 	}
-	if d.m.counts.open != 2 || d.m.counts.resolved != 1 {
-		t.Fatalf("counts open %d resolved %d, want 2 and 1", d.m.counts.open, d.m.counts.resolved)
+	if d.m.c.tally.counts.open != 2 || d.m.c.tally.counts.resolved != 1 {
+		t.Fatalf("counts open %d resolved %d, want 2 and 1", d.m.c.tally.counts.open, d.m.c.tally.counts.resolved)
 	}
 	d.key("3")
 	d.settle()
-	if d.m.view != viewResolved || d.m.resolved.Len() != 1 || d.m.resolved.items[0].ID != b.ID {
+	if d.m.shown != int(listResolved) || d.m.resolved().win.Len() != 1 || d.m.resolved().win.items[0].ID != b.ID {
 		t.Fatalf("Resolved view does not show #%d:\n%s", b.ID, d.m.View())
 	}
 	// Acting on a resolved incident is refused: shown, never a crash.
 	d.key("a")
-	d.until("the refusal", func(m *Model) bool { return m.statusErr })
-	if !strings.Contains(d.m.status, "resolved") {
-		t.Fatalf("status %q does not explain the refusal", d.m.status)
+	d.until("the refusal", func(m *Model) bool { return m.c.status.err })
+	if !strings.Contains(d.m.c.status.text, "resolved") {
+		t.Fatalf("status %q does not explain the refusal", d.m.c.status.text)
 	}
 	if f.incident(b.ID).Status != incidents.Resolved {
 		t.Fatal("a resolved incident changed")
@@ -110,8 +110,8 @@ func TestFilterByTitleDetailsAndIntegration(t *testing.T) {
 	f.ingest(event{title: "old disk alert", resolve: true})
 
 	d := drive(t, New(f.svc, f.options()), 120, 30)
-	if d.m.open.Len() != 4 {
-		t.Fatalf("%d open, want 4", d.m.open.Len())
+	if d.m.open().win.Len() != 4 {
+		t.Fatalf("%d open, want 4", d.m.open().win.Len())
 	}
 	for d.m.selectedID() != byDetails.ID {
 		d.key("j")
@@ -127,11 +127,11 @@ func TestFilterByTitleDetailsAndIntegration(t *testing.T) {
 	if got := d.m.openIDs(); !slices.Equal(got, want) {
 		t.Fatalf("filtered open = %v, want %v\n%s", got, want, d.m.View())
 	}
-	if d.m.counts.open != 3 || d.m.counts.resolved != 1 {
-		t.Fatalf("tab counts open %d resolved %d, want 3 and 1", d.m.counts.open, d.m.counts.resolved)
+	if d.m.c.tally.counts.open != 3 || d.m.c.tally.counts.resolved != 1 {
+		t.Fatalf("tab counts open %d resolved %d, want 3 and 1", d.m.c.tally.counts.open, d.m.c.tally.counts.resolved)
 	}
-	if d.m.counts.sev != [4]int{2, 1, 1, 0} {
-		t.Fatalf("header counts %v ignore the filter? want [2 1 1 0]", d.m.counts.sev)
+	if d.m.c.tally.counts.sev != [4]int{2, 1, 1, 0} {
+		t.Fatalf("header counts %v ignore the filter? want [2 1 1 0]", d.m.c.tally.counts.sev)
 	}
 	if !screenHas(&d.m, "filter: disk") {
 		t.Fatalf("the screen does not say a filter is on:\n%s", d.m.View())
@@ -139,8 +139,8 @@ func TestFilterByTitleDetailsAndIntegration(t *testing.T) {
 	// The filter applies to Resolved too.
 	d.key("3")
 	d.settle()
-	if d.m.resolved.Len() != 1 || d.m.resolved.items[0].ID != resolvedMatch.ID {
-		t.Fatalf("filtered resolved = %d rows", d.m.resolved.Len())
+	if d.m.resolved().win.Len() != 1 || d.m.resolved().win.items[0].ID != resolvedMatch.ID {
+		t.Fatalf("filtered resolved = %d rows", d.m.resolved().win.Len())
 	}
 	// A live arrival that does not match stays out; one that matches comes in.
 	d.key("1")
@@ -149,14 +149,14 @@ func TestFilterByTitleDetailsAndIntegration(t *testing.T) {
 	match := f.ingest(event{title: "disk latency", sev: incidents.Sev1})
 	d.until("the matching arrival", func(m *Model) bool { return m.hasOpen(match.ID) })
 	d.settle()
-	if d.m.open.Len() != 4 {
-		t.Fatalf("%d rows after arrivals, want 4: %v", d.m.open.Len(), d.m.openIDs())
+	if d.m.open().win.Len() != 4 {
+		t.Fatalf("%d rows after arrivals, want 4: %v", d.m.open().win.Len(), d.m.openIDs())
 	}
 	// esc clears the filter.
 	d.key("esc")
 	d.settle()
-	if d.m.query != "" || d.m.open.Len() != 6 || !d.m.hasOpen(other.ID) {
-		t.Fatalf("after esc: query %q, %d rows", d.m.query, d.m.open.Len())
+	if d.m.c.query != "" || d.m.open().win.Len() != 6 || !d.m.hasOpen(other.ID) {
+		t.Fatalf("after esc: query %q, %d rows", d.m.c.query, d.m.open().win.Len())
 	}
 }
 
@@ -168,17 +168,17 @@ func TestFilterAppliesWhileTyping(t *testing.T) {
 	d.key("/")
 	d.typeText("bet")
 	// No enter: the filter applies once typing pauses.
-	d.until("the typed filter", func(m *Model) bool { return m.query == "bet" && m.open.loaded && !m.open.loading })
+	d.until("the typed filter", func(m *Model) bool { return m.c.query == "bet" && m.open().win.loaded && !m.open().win.loading })
 	if got := d.m.openIDs(); !slices.Equal(got, []int64{beta.ID}) {
 		t.Fatalf("open = %v while typing, want [%d]", got, beta.ID)
 	}
-	if !d.m.filtering {
+	if !d.m.filter.active {
 		t.Fatal("the filter line closed by itself")
 	}
 	d.key("esc")
 	d.settle()
-	if d.m.filtering || d.m.query != "" || d.m.open.Len() != 2 {
-		t.Fatalf("esc in the filter line: filtering %v query %q rows %d", d.m.filtering, d.m.query, d.m.open.Len())
+	if d.m.filter.active || d.m.c.query != "" || d.m.open().win.Len() != 2 {
+		t.Fatalf("esc in the filter line: filtering %v query %q rows %d", d.m.filter.active, d.m.c.query, d.m.open().win.Len())
 	}
 }
 
@@ -195,8 +195,8 @@ func TestBulkActionsApplyToMarkedRows(t *testing.T) {
 	}
 	// Mark rows 2 and 3 (space marks and moves down), skip row 4, mark row 5.
 	d.key("j", "space", "space", "j", "space")
-	if len(d.m.marks) != 3 || !d.m.marks[ids[2]] || !d.m.marks[ids[1]] || !d.m.marks[ids[4]] {
-		t.Fatalf("marks = %v", d.m.marks)
+	if len(d.m.c.marks) != 3 || !d.m.c.marks[ids[2]] || !d.m.c.marks[ids[1]] || !d.m.c.marks[ids[4]] {
+		t.Fatalf("marks = %v", d.m.c.marks)
 	}
 	if !screenHas(&d.m, "3 marked") {
 		t.Fatalf("the screen does not count the marks:\n%s", d.m.View())
@@ -211,13 +211,13 @@ func TestBulkActionsApplyToMarkedRows(t *testing.T) {
 	if f.incident(ids[3]).Severity != incidents.Sev3 {
 		t.Fatal("an unmarked incident changed severity")
 	}
-	if len(d.m.marks) != 3 {
+	if len(d.m.c.marks) != 3 {
 		t.Fatal("severity cycling dropped the marks; s again should cycle them on")
 	}
 	// a acknowledges all marked, then the marks are gone.
 	d.key("a")
-	d.until("the acknowledgements", func(m *Model) bool { return m.status == "3 incidents acknowledged" })
-	if len(d.m.marks) != 0 {
+	d.until("the acknowledgements", func(m *Model) bool { return m.c.status.text == "3 incidents acknowledged" })
+	if len(d.m.c.marks) != 0 {
 		t.Fatal("marks stay after acknowledging them")
 	}
 	for _, id := range []int64{ids[1], ids[2], ids[4]} {
@@ -236,18 +236,18 @@ func TestBulkActionsApplyToMarkedRows(t *testing.T) {
 	sel := d.m.selectedID()
 	d.key("p")
 	d.until("the priority", func(m *Model) bool { return f.incident(sel).Priority == "p1" })
-	if in, _ := d.m.open.selected(); in.Priority != "p1" {
+	if in, _ := d.m.open().win.selected(); in.Priority != "p1" {
 		t.Fatalf("the row shows priority %q right after p, want p1", in.Priority)
 	}
 	d.key("P")
 	d.until("the priority back", func(m *Model) bool { return f.incident(sel).Priority == "" })
 	// esc clears marks.
 	d.key("space")
-	if len(d.m.marks) != 1 {
+	if len(d.m.c.marks) != 1 {
 		t.Fatal("space did not mark")
 	}
 	d.key("esc")
-	if len(d.m.marks) != 0 {
+	if len(d.m.c.marks) != 0 {
 		t.Fatal("esc did not clear the marks")
 	}
 }
@@ -263,9 +263,9 @@ func TestBulkResolveReportsPartialFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	d.key("r")
-	d.until("the outcome", func(m *Model) bool { return m.statusErr })
-	if !strings.Contains(d.m.status, "1 of 2 failed") {
-		t.Fatalf("status %q", d.m.status)
+	d.until("the outcome", func(m *Model) bool { return m.c.status.err })
+	if !strings.Contains(d.m.c.status.text, "1 of 2 failed") {
+		t.Fatalf("status %q", d.m.c.status.text)
 	}
 	if f.incident(b.ID).Status != incidents.Resolved {
 		t.Fatal("the other marked incident was not resolved")
@@ -280,13 +280,15 @@ func TestResyncReloadsEverything(t *testing.T) {
 	// broker replaces them with one resync.
 	const n = 700 // 1,400 changes (incident and request each) > SubscriberBuffer
 	f.seed(n, func(i int) event { return event{title: fmt.Sprintf("storm %d", i), sev: incidents.Sev2, untimed: true} })
-	d.until("the storm", func(m *Model) bool { return m.countsLoaded && m.counts.open == n && m.open.Len() == chunkSize })
+	d.until("the storm", func(m *Model) bool {
+		return m.c.tally.loaded && m.c.tally.counts.open == n && m.open().win.Len() == chunkSize
+	})
 	d.settle()
 	if d.handled["tui.changesMsg"] > 4 {
 		t.Fatalf("%d change messages for a burst; queued changes should be drained together", d.handled["tui.changesMsg"])
 	}
-	if !d.m.open.more() || d.m.counts.requests != n {
-		t.Fatalf("more %v, requests %d", d.m.open.more(), d.m.counts.requests)
+	if !d.m.open().win.more() || d.m.c.tally.counts.requests != n {
+		t.Fatalf("more %v, requests %d", d.m.open().win.more(), d.m.c.tally.counts.requests)
 	}
 	// Still live afterwards.
 	x := f.ingest(event{title: "after the storm", sev: incidents.Sev1})
@@ -306,21 +308,21 @@ func TestResyncMessageReloadsStaleViews(t *testing.T) {
 		}
 	}
 	d.settle()
-	if d.m.open.Len() != 0 {
+	if d.m.open().win.Len() != 0 {
 		t.Fatal("rows appeared without a change")
 	}
 	d.send(changesMsg{n: 1, incidents: map[int64]bool{}, resync: true})
 	d.settle()
-	if d.m.open.Len() != 3 || d.m.counts.open != 3 || d.m.counts.requests != 3 {
-		t.Fatalf("after resync: %d rows, counts %+v", d.m.open.Len(), d.m.counts)
+	if d.m.open().win.Len() != 3 || d.m.c.tally.counts.open != 3 || d.m.c.tally.counts.requests != 3 {
+		t.Fatalf("after resync: %d rows, counts %+v", d.m.open().win.Len(), d.m.c.tally.counts)
 	}
-	if !d.m.requests.stale || !d.m.suppressed.stale {
+	if !d.m.requests().win.stale || !d.m.suppressed().win.stale {
 		t.Fatal("views not on screen should be read again when shown")
 	}
 	d.key("4")
 	d.settle()
-	if d.m.requests.Len() != 3 {
-		t.Fatalf("Requests view shows %d after resync", d.m.requests.Len())
+	if d.m.requests().win.Len() != 3 {
+		t.Fatalf("Requests view shows %d after resync", d.m.requests().win.Len())
 	}
 }
 
@@ -341,46 +343,46 @@ func TestNewSev1RingsAndIsHighlightedUntilSeen(t *testing.T) {
 	d.settle()
 	// From now on incidents arrive after the console started.
 	f.liveFrom()
-	if d.m.bell || len(d.m.fresh) != 0 || strings.Contains(d.m.View(), "\a") {
+	if d.m.c.alarm.bell || len(d.m.c.alarm.fresh) != 0 || strings.Contains(d.m.View(), "\a") {
 		t.Fatal("an old incident rang the bell")
 	}
 	f.ingest(event{title: "sev2 arrives", sev: incidents.Sev2})
 	d.settle()
-	if d.m.bell || len(d.m.fresh) != 0 {
+	if d.m.c.alarm.bell || len(d.m.c.alarm.fresh) != 0 {
 		t.Fatal("a sev2 rang the bell")
 	}
 	x := f.ingest(event{title: "new sev1", sev: incidents.Sev1})
-	d.until("the bell", func(m *Model) bool { return m.bell && m.hasOpen(x.ID) })
+	d.until("the bell", func(m *Model) bool { return m.c.alarm.bell && m.hasOpen(x.ID) })
 	if !strings.HasSuffix(d.m.View(), "\a") {
 		t.Fatal("the frame does not carry BEL")
 	}
-	if !d.m.fresh[x.ID] {
+	if !d.m.c.alarm.fresh[x.ID] {
 		t.Fatal("the new sev1 is not highlighted")
 	}
 	// Nobody moved the selection: it stays on the first row, where the new
 	// sev1 now is, marked new.
 	row := lineWith(d.m.View(), "new sev1")
-	if !strings.HasPrefix(row, "▶!") || d.m.selectedID() != x.ID || d.m.open.sel != 0 {
+	if !strings.HasPrefix(row, "▶!") || d.m.selectedID() != x.ID || d.m.open().win.sel != 0 {
 		t.Fatalf("the new sev1's row %q has no marker, or the cursor left the first row", row)
 	}
-	d.until("the bell frame to end", func(m *Model) bool { return !m.bell })
+	d.until("the bell frame to end", func(m *Model) bool { return !m.c.alarm.bell })
 	if strings.Contains(d.m.View(), "\a") {
 		t.Fatal("BEL stays in the frame")
 	}
 	// Suppressed repeats of it do not ring again.
 	f.ingest(event{title: "new sev1", sev: incidents.Sev1})
 	d.settle()
-	if d.m.bell {
+	if d.m.c.alarm.bell {
 		t.Fatal("a repeat rang the bell")
 	}
 	// Arriving under the cursor is not being seen; a key pressed with it
 	// under the cursor is.
 	d.key("j")
-	if !d.m.fresh[x.ID] {
+	if !d.m.c.alarm.fresh[x.ID] {
 		t.Fatal("seen without a key pressed on it")
 	}
 	d.key("k")
-	if d.m.selectedID() != x.ID || d.m.fresh[x.ID] {
+	if d.m.selectedID() != x.ID || d.m.c.alarm.fresh[x.ID] {
 		t.Fatal("still highlighted once selected")
 	}
 
@@ -389,8 +391,8 @@ func TestNewSev1RingsAndIsHighlightedUntilSeen(t *testing.T) {
 	d2 := drive(t, New(f.svc, opts), 100, 24)
 	f.liveFrom()
 	y := f.ingest(event{title: "quiet sev1", sev: incidents.Sev1})
-	d2.until("the highlight", func(m *Model) bool { return m.fresh[y.ID] })
-	if d2.m.bell || strings.Contains(d2.m.View(), "\a") {
+	d2.until("the highlight", func(m *Model) bool { return m.c.alarm.fresh[y.ID] })
+	if d2.m.c.alarm.bell || strings.Contains(d2.m.View(), "\a") {
 		t.Fatal("rang with Bell off")
 	}
 }
@@ -409,8 +411,8 @@ func TestPagingThroughALongList(t *testing.T) {
 	const n = 1234
 	f.seed(n, func(i int) event { return event{title: fmt.Sprintf("page %04d", i), sev: incidents.Sev2} })
 	d := drive(t, New(f.svc, f.options()), 100, 24)
-	if d.m.open.Len() != chunkSize || d.m.counts.open != n {
-		t.Fatalf("first load holds %d rows (count %d), want one chunk of %d", d.m.open.Len(), d.m.counts.open, chunkSize)
+	if d.m.open().win.Len() != chunkSize || d.m.c.tally.counts.open != n {
+		t.Fatalf("first load holds %d rows (count %d), want one chunk of %d", d.m.open().win.Len(), d.m.c.tally.counts.open, chunkSize)
 	}
 	all, err := f.svc.ListIncidents(context.Background(), incidents.Filter{Limit: 1000})
 	if err != nil {
@@ -430,12 +432,12 @@ func TestPagingThroughALongList(t *testing.T) {
 		d.key("pgdown")
 		d.settleLoads()
 	}
-	pos := d.m.open.position()
+	pos := d.m.open().win.position()
 	if d.m.selectedID() != order[pos].ID {
 		t.Fatalf("at position %d the selection is #%d, want #%d", pos, d.m.selectedID(), order[pos].ID)
 	}
-	if pos < 900 || d.m.open.Len() > maxChunks*chunkSize {
-		t.Fatalf("position %d, window %d rows", pos, d.m.open.Len())
+	if pos < 900 || d.m.open().win.Len() > maxChunks*chunkSize {
+		t.Fatalf("position %d, window %d rows", pos, d.m.open().win.Len())
 	}
 	if !screenHas(&d.m, thousands(pos+1)+"/"+thousands(n)) {
 		t.Fatalf("the status line does not show %d/%d:\n%s", pos+1, n, d.m.View())
@@ -443,21 +445,21 @@ func TestPagingThroughALongList(t *testing.T) {
 	// End reaches the last incident; Home the first.
 	d.key("end")
 	d.settle()
-	if d.m.selectedID() != order[n-1].ID || d.m.open.position() != n-1 {
-		t.Fatalf("end: selected #%d at %d, want #%d at %d", d.m.selectedID(), d.m.open.position(), order[n-1].ID, n-1)
+	if d.m.selectedID() != order[n-1].ID || d.m.open().win.position() != n-1 {
+		t.Fatalf("end: selected #%d at %d, want #%d at %d", d.m.selectedID(), d.m.open().win.position(), order[n-1].ID, n-1)
 	}
 	// Walking up from the end slides the window back.
 	for i := 0; i < 40; i++ {
 		d.key("pgup")
 		d.settleLoads()
 	}
-	pos = d.m.open.position()
+	pos = d.m.open().win.position()
 	if d.m.selectedID() != order[pos].ID {
 		t.Fatalf("walking back: at %d the selection is #%d, want #%d", pos, d.m.selectedID(), order[pos].ID)
 	}
 	d.key("home")
 	d.settle()
-	if d.m.selectedID() != order[0].ID || !d.m.open.atStart() {
+	if d.m.selectedID() != order[0].ID || !d.m.open().win.atStart() {
 		t.Fatalf("home: selected #%d, want #%d", d.m.selectedID(), order[0].ID)
 	}
 }
@@ -468,16 +470,16 @@ func TestSuppressedAndRequestViews(t *testing.T) {
 	f.ingest(event{title: "flapping check", sev: incidents.Sev2})
 	f.ingest(event{title: "flapping check", sev: incidents.Sev1})
 	d := drive(t, New(f.svc, f.options()), 120, 30)
-	if d.m.counts.suppressed != 2 || d.m.counts.requests != 3 {
-		t.Fatalf("counts %+v", d.m.counts)
+	if d.m.c.tally.counts.suppressed != 2 || d.m.c.tally.counts.requests != 3 {
+		t.Fatalf("counts %+v", d.m.c.tally.counts)
 	}
-	if !strings.Contains(d.m.tabsView(), "2 Suppressed 2") || !strings.Contains(d.m.tabsView(), "4 Requests 3") {
-		t.Fatalf("tabs %q", d.m.tabsView())
+	if !strings.Contains(tabs(d.m.c.styles, d.m.pages, d.m.tabKeys, d.m.shown), "2 Suppressed 2") || !strings.Contains(tabs(d.m.c.styles, d.m.pages, d.m.tabKeys, d.m.shown), "4 Requests 3") {
+		t.Fatalf("tabs %q", tabs(d.m.c.styles, d.m.pages, d.m.tabKeys, d.m.shown))
 	}
 	d.key("tab")
 	d.settle()
-	if d.m.view != viewSuppressed || d.m.suppressed.Len() != 2 {
-		t.Fatalf("suppressed view: %d rows", d.m.suppressed.Len())
+	if d.m.shown != int(listSuppressed) || d.m.suppressed().win.Len() != 2 {
+		t.Fatalf("suppressed view: %d rows", d.m.suppressed().win.Len())
 	}
 	row := lineWith(d.m.View(), "flapping check")
 	if !strings.Contains(row, "#"+itoa(a.ID)) || !strings.Contains(row, "×2") {
@@ -491,8 +493,8 @@ func TestSuppressedAndRequestViews(t *testing.T) {
 	}
 	d.key("esc", "tab", "tab")
 	d.settle()
-	if d.m.view != viewRequests || d.m.requests.Len() != 3 {
-		t.Fatalf("requests view: %d rows", d.m.requests.Len())
+	if d.m.shown != int(listRequests) || d.m.requests().win.Len() != 3 {
+		t.Fatalf("requests view: %d rows", d.m.requests().win.Len())
 	}
 	if row := lineWith(d.m.View(), "suppressed"); !strings.Contains(row, "POST") || !strings.Contains(row, "/default/push-events") || !strings.Contains(row, "200") {
 		t.Fatalf("request row %q", row)
@@ -503,7 +505,7 @@ func TestSuppressedAndRequestViews(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.until("the refused request", func(m *Model) bool { return m.requests.Len() == 4 })
+	d.until("the refused request", func(m *Model) bool { return m.requests().win.Len() == 4 })
 	if row := lineWith(d.m.View(), "404"); !strings.Contains(row, "refused") || !strings.Contains(row, "no integration has this token") {
 		t.Fatalf("refused row %q", row)
 	}
@@ -512,7 +514,7 @@ func TestSuppressedAndRequestViews(t *testing.T) {
 		t.Fatalf("request detail:\n%s", d.m.View())
 	}
 	d.key("shift+tab")
-	if d.m.view != viewResolved || d.m.detail.kind != detailNone {
+	if d.m.shown != int(listResolved) || d.m.detail.kind != detailNone {
 		t.Fatal("shift+tab goes to the previous view and leaves the detail")
 	}
 }
@@ -552,8 +554,8 @@ func TestQuitEndsTheSubscription(t *testing.T) {
 		t.Fatal("q did not close the subscription")
 	}
 	d.settle()
-	if d.m.statusErr {
-		t.Fatalf("quitting reported an error: %q", d.m.status)
+	if d.m.c.status.err {
+		t.Fatalf("quitting reported an error: %q", d.m.c.status.text)
 	}
 }
 
@@ -561,7 +563,7 @@ func TestLiveUpdatesStoppingIsShown(t *testing.T) {
 	f := newFixture(t)
 	d := drive(t, New(f.svc, f.options()), 80, 24)
 	d.send(changesMsg{closed: true})
-	if d.m.live || !d.m.statusErr || !screenHas(&d.m, "not live") {
+	if d.m.c.live || !d.m.c.status.err || !screenHas(&d.m, "not live") {
 		t.Fatalf("a subscription the source ended is not shown:\n%s", d.m.View())
 	}
 	// A view key reads again.
@@ -584,7 +586,7 @@ func TestReadErrorsAreShownNotFatal(t *testing.T) {
 		t.Fatalf("a failed reload should keep the rows and say why:\n%s", d.m.View())
 	}
 	d.key("a") // acting fails too, and says so
-	d.until("the failure", func(m *Model) bool { return m.statusErr })
+	d.until("the failure", func(m *Model) bool { return m.c.status.err })
 	d.key("enter")
 	d.settle()
 	if !screenHas(&d.m, "✗") {
@@ -607,70 +609,8 @@ func TestKeysThatArriveTogether(t *testing.T) {
 	d.key("enter")
 	d.settle()
 	d.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("2"), Alt: true})
-	if d.m.detail.kind != detailNone || d.m.view != viewSuppressed {
-		t.Fatalf("alt+2: detail %v, view %v", d.m.detail.kind, d.m.view)
-	}
-}
-
-// Under a storm of changes the console reads again only after a pause that
-// grows with how long reading took, so that it cannot take the CPU the
-// receiver beside it needs.
-func TestReadsPauseUnderAStormOfChanges(t *testing.T) {
-	f := newFixture(t)
-	f.ingest(event{title: "one", sev: incidents.Sev1})
-	m := New(f.svc, f.options())
-	run := func(cmd tea.Cmd) tea.Msg {
-		t.Helper()
-		if cmd == nil {
-			t.Fatal("no command")
-		}
-		return cmd()
-	}
-	// Counts: one is in flight and changes came meanwhile.
-	for _, c := range []struct {
-		took, pause time.Duration
-	}{{50 * time.Millisecond, 450 * time.Millisecond}, {100 * time.Microsecond, 100 * time.Millisecond}} {
-		m.countsLoading, m.countsDirty = true, true
-		start := time.Now()
-		msg := run(m.update(countsMsg{gen: m.countsGen, took: c.took}))
-		if _, ok := msg.(countsDueMsg); !ok || time.Since(start) < c.pause {
-			t.Fatalf("after a count of %v: %T after %v, want a pause of %v first", c.took, msg, time.Since(start), c.pause)
-		}
-		if cmd := m.refreshCounts(); cmd != nil || !m.countsDirty {
-			t.Fatal("a change during the pause started a count")
-		}
-		if msg := run(m.update(msg)); msg.(countsMsg).c.open != 1 {
-			t.Fatalf("the count after the pause: %+v", msg)
-		}
-		if m.countsDirty {
-			t.Fatal("the count after the pause will be followed by another for the same changes")
-		}
-	}
-
-	// Lists: a read comes back and changes came meanwhile.
-	m.update(tea.WindowSizeMsg{Width: 100, Height: 24})
-	first := run(m.refresh(viewOpen))
-	if m.refresh(viewOpen) != nil {
-		t.Fatal("a second read started while one is in flight")
-	}
-	msg := first.(windowMsg[*incidents.Incident])
-	msg.took = 30 * time.Millisecond
-	start := time.Now()
-	due := run(m.update(msg))
-	if _, ok := due.(reloadDueMsg); !ok || time.Since(start) < 270*time.Millisecond {
-		t.Fatalf("after a read of 30ms with changes: %T after %v, want a pause of 270ms", due, time.Since(start))
-	}
-	if m.refresh(viewOpen) != nil {
-		t.Fatal("a change during the pause started a read")
-	}
-	again := run(m.update(due))
-	if _, ok := again.(windowMsg[*incidents.Incident]); !ok || m.open.dirty {
-		t.Fatalf("after the pause: %T (dirty %v), want one read for all the changes", again, m.open.dirty)
-	}
-	// A change that comes alone is read at once.
-	m.update(again)
-	if m.refresh(viewOpen) == nil {
-		t.Fatal("a change after a quiet read waits")
+	if d.m.detail.kind != detailNone || d.m.shown != int(listSuppressed) {
+		t.Fatalf("alt+2: detail %v, page %v", d.m.detail.kind, d.m.shown)
 	}
 }
 
@@ -689,7 +629,7 @@ func TestSelectionStaysOnItsIncidentWhenAStormPushesItFarDown(t *testing.T) {
 	}
 	const storm = 2*maxChunks*chunkSize + 300
 	f.seed(storm, func(i int) event { return event{title: fmt.Sprintf("storm %04d", i), sev: incidents.Sev2} })
-	d.until("the storm counted", func(m *Model) bool { return m.counts.open == storm+3 })
+	d.until("the storm counted", func(m *Model) bool { return m.c.tally.counts.open == storm+3 })
 	d.settle()
 	if d.m.selectedID() != a.ID {
 		t.Fatalf("after %d arrivals above it the selection is #%d, want #%d; screen:\n%s", storm, d.m.selectedID(), a.ID, d.m.View())
@@ -702,7 +642,7 @@ func TestSelectionStaysOnItsIncidentWhenAStormPushesItFarDown(t *testing.T) {
 	for i := range 300 {
 		f.ingest(event{title: fmt.Sprintf("more %d", i), sev: incidents.Sev2})
 	}
-	d.until("the second storm counted", func(m *Model) bool { return m.counts.open == storm+303 })
+	d.until("the second storm counted", func(m *Model) bool { return m.c.tally.counts.open == storm+303 })
 	d.settle()
 	if d.m.selectedID() != a.ID || !screenHas(&d.m, thousands(storm+302)+"/"+thousands(storm+303)) {
 		t.Fatalf("after 300 more the selection is #%d (want #%d) at:\n%s", d.m.selectedID(), a.ID, d.m.View())
@@ -710,13 +650,13 @@ func TestSelectionStaysOnItsIncidentWhenAStormPushesItFarDown(t *testing.T) {
 	// It can still be acted on, and home still goes to the top.
 	d.key("a")
 	d.until("the acknowledgement", func(m *Model) bool {
-		in, ok := m.open.selected()
+		in, ok := m.open().win.selected()
 		return ok && in.ID == a.ID && in.Status == incidents.Acknowledged
 	})
 	d.key("home")
 	d.settle()
-	if !d.m.open.atStart() || d.m.open.position() != 0 {
-		t.Fatalf("home: at %d", d.m.open.position())
+	if !d.m.open().win.atStart() || d.m.open().win.position() != 0 {
+		t.Fatalf("home: at %d", d.m.open().win.position())
 	}
 }
 
@@ -733,18 +673,18 @@ func TestUntouchedSelectionStaysOnTheFirstRowInAStorm(t *testing.T) {
 	}
 	const storm = 2*maxChunks*chunkSize + 300
 	f.seed(storm, func(i int) event { return event{title: fmt.Sprintf("storm %04d", i), sev: incidents.Sev2} })
-	d.until("the storm counted", func(m *Model) bool { return m.counts.open == storm+2 })
+	d.until("the storm counted", func(m *Model) bool { return m.c.tally.counts.open == storm+2 })
 	d.settle()
 	top, err := f.svc.ListIncidents(context.Background(), incidents.Filter{Status: "open", Limit: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.m.open.sel != 0 || d.m.open.offset != 0 || !d.m.open.atStart() || d.m.selectedID() != top.Items[0].ID {
+	if d.m.open().win.sel != 0 || d.m.open().win.offset != 0 || !d.m.open().win.atStart() || d.m.selectedID() != top.Items[0].ID {
 		t.Fatalf("after a storm the cursor is on row %d (offset %d, at start %v), #%d; want row 0, #%d:\n%s",
-			d.m.open.sel, d.m.open.offset, d.m.open.atStart(), d.m.selectedID(), top.Items[0].ID, d.m.View())
+			d.m.open().win.sel, d.m.open().win.offset, d.m.open().win.atStart(), d.m.selectedID(), top.Items[0].ID, d.m.View())
 	}
-	if len(d.m.open.chunks) != 1 || !screenHas(&d.m, "1/"+thousands(storm+2)) {
-		t.Fatalf("the window holds %d chunks; screen:\n%s", len(d.m.open.chunks), d.m.View())
+	if len(d.m.open().win.chunks) != 1 || !screenHas(&d.m, "1/"+thousands(storm+2)) {
+		t.Fatalf("the window holds %d chunks; screen:\n%s", len(d.m.open().win.chunks), d.m.View())
 	}
 	// Once a person moves it, the selection follows its incident.
 	d.key("j")
@@ -752,16 +692,16 @@ func TestUntouchedSelectionStaysOnTheFirstRowInAStorm(t *testing.T) {
 	x := f.ingest(event{title: "after", sev: incidents.Sev1})
 	d.until("the arrival", func(m *Model) bool { return m.hasOpen(x.ID) })
 	d.settle()
-	if d.m.selectedID() != chosen || d.m.open.sel != 2 {
-		t.Fatalf("the chosen #%d is not selected (row %d, #%d)", chosen, d.m.open.sel, d.m.selectedID())
+	if d.m.selectedID() != chosen || d.m.open().win.sel != 2 {
+		t.Fatalf("the chosen #%d is not selected (row %d, #%d)", chosen, d.m.open().win.sel, d.m.selectedID())
 	}
 	// home goes back to the first row, and stays there.
 	d.key("home")
 	y := f.ingest(event{title: "after home", sev: incidents.Sev1})
 	d.until("the arrival", func(m *Model) bool { return m.hasOpen(y.ID) })
 	d.settle()
-	if d.m.selectedID() != y.ID || d.m.open.sel != 0 {
-		t.Fatalf("after home the cursor is on row %d, #%d", d.m.open.sel, d.m.selectedID())
+	if d.m.selectedID() != y.ID || d.m.open().win.sel != 0 {
+		t.Fatalf("after home the cursor is on row %d, #%d", d.m.open().win.sel, d.m.selectedID())
 	}
 }
 
@@ -781,7 +721,7 @@ func TestActionsApplyToTheRowDrawnUnderTheCursor(t *testing.T) {
 
 	x := arrive()
 	d.key("a")
-	d.until("the acknowledgement", func(m *Model) bool { return strings.HasSuffix(m.status, "acknowledged") })
+	d.until("the acknowledgement", func(m *Model) bool { return strings.HasSuffix(m.c.status.text, "acknowledged") })
 	if f.incident(seen.ID).Status != incidents.Acknowledged || f.incident(x.ID).Status != incidents.Triggered {
 		t.Fatalf("acknowledged the row that arrived (#%d) instead of the one drawn (#%d)", x.ID, seen.ID)
 	}
@@ -792,8 +732,8 @@ func TestActionsApplyToTheRowDrawnUnderTheCursor(t *testing.T) {
 	drawn := d.m.selectedID()
 	arrive()
 	d.key("space")
-	if len(d.m.marks) != 1 || !d.m.marks[drawn] {
-		t.Fatalf("marks %v, want the drawn #%d", d.m.marks, drawn)
+	if len(d.m.c.marks) != 1 || !d.m.c.marks[drawn] {
+		t.Fatalf("marks %v, want the drawn #%d", d.m.c.marks, drawn)
 	}
 	d.key("esc", "home") // clear the mark; the cursor on the first row again
 	_ = d.m.View()
@@ -810,6 +750,6 @@ func TestActionsApplyToTheRowDrawnUnderTheCursor(t *testing.T) {
 	d.settle()
 	_ = d.m.View()
 	d.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("jr")})
-	second := d.m.open.items[1].ID
+	second := d.m.open().win.items[1].ID
 	d.until("the resolve", func(m *Model) bool { return f.incident(second).Status == incidents.Resolved })
 }

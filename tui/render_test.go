@@ -96,7 +96,7 @@ func TestWebhookTextIsInertEverywhere(t *testing.T) {
 	d.key("enter")
 	d.settle()
 	check("filtered")
-	if d.m.open.Len() != 1 {
+	if d.m.open().win.Len() != 1 {
 		t.Fatal("filter on the hostile title found nothing")
 	}
 }
@@ -163,7 +163,7 @@ func TestReflowsOnResize(t *testing.T) {
 	for _, size := range [][2]int{{80, 24}, {60, 15}, {200, 50}, {40, 8}, {80, 24}} {
 		d.send(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
 		for _, help := range []bool{false, true} {
-			if d.m.help.ShowAll != help {
+			if d.m.footer.help.ShowAll != help {
 				d.key("?")
 			}
 			screen := d.m.View()
@@ -301,8 +301,8 @@ func TestUntitledIncidentsSayUntitled(t *testing.T) {
 	blank := f.ingest(event{title: "  ", sev: incidents.Sev1}) // white space only is no title
 	f.ingest(event{title: "has a title", sev: incidents.Sev3})
 	d := drive(t, New(f.svc, f.options()), 100, 24)
-	if d.m.open.Len() != 3 {
-		t.Fatalf("%d rows, want 3 (an untitled trigger is never folded)", d.m.open.Len())
+	if d.m.open().win.Len() != 3 {
+		t.Fatalf("%d rows, want 3 (an untitled trigger is never folded)", d.m.open().win.Len())
 	}
 	rows := 0
 	for _, l := range strings.Split(d.m.View(), "\n") {
@@ -319,7 +319,7 @@ func TestUntitledIncidentsSayUntitled(t *testing.T) {
 	d.key("enter")
 	d.until("the detail", func(m *Model) bool { return m.detail.in != nil })
 	screen := d.m.View()
-	header := strings.Split(screen, "\n")[d.m.headerHeight()+1]
+	header := strings.Split(screen, "\n")[d.m.header.height()+1]
 	if !strings.Contains(header, "#"+itoa(blank.ID)) || !strings.Contains(header, "(untitled)") {
 		t.Fatalf("detail header %q", header)
 	}

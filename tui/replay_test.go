@@ -62,34 +62,34 @@ func TestReplayFromTheRequestsView(t *testing.T) {
 		t.Fatal("replay offered on the Open view")
 	}
 	d.key("R")
-	if rp.calls.Load() != 0 || !strings.Contains(d.m.status, "Requests view") {
-		t.Fatalf("R on the Open view: %d calls, status %q", rp.calls.Load(), d.m.status)
+	if rp.calls.Load() != 0 || !strings.Contains(d.m.c.status.text, "Requests view") {
+		t.Fatalf("R on the Open view: %d calls, status %q", rp.calls.Load(), d.m.c.status.text)
 	}
 	d.key("4")
 	d.settle()
 	if !screenHas(&d.m, "R replay") {
 		t.Fatalf("the help does not offer replay:\n%s", d.m.View())
 	}
-	first, _ := d.m.requests.selected()
+	first, _ := d.m.requests().win.selected()
 
 	// Pressed twice quickly: one replay.
 	d.key("R", "R")
-	if !strings.Contains(d.m.status, "still replaying request "+itoa(first.ID)) {
-		t.Fatalf("status %q after a second R", d.m.status)
+	if !strings.Contains(d.m.c.status.text, "still replaying request "+itoa(first.ID)) {
+		t.Fatalf("status %q after a second R", d.m.c.status.text)
 	}
-	d.until("the answer", func(m *Model) bool { return strings.HasPrefix(m.status, "replayed") })
+	d.until("the answer", func(m *Model) bool { return strings.HasPrefix(m.c.status.text, "replayed") })
 	if rp.calls.Load() != 1 {
 		t.Fatalf("%d replays for one", rp.calls.Load())
 	}
 	want := "replayed request " + itoa(first.ID) + `: 200 {"ok":true,"action":"suppressed","incident":` + itoa(in.ID)
-	if !strings.HasPrefix(d.m.status, want) || d.m.statusErr {
-		t.Fatalf("status %q, want it to start %q", d.m.status, want)
+	if !strings.HasPrefix(d.m.c.status.text, want) || d.m.c.status.err {
+		t.Fatalf("status %q, want it to start %q", d.m.c.status.text, want)
 	}
 	if !screenHas(&d.m, want) {
 		t.Fatalf("the status line does not show the answer:\n%s", d.m.View())
 	}
 	// The replay's own journal entry arrives by the live changes.
-	d.until("the new journal entry", func(m *Model) bool { return m.requests.Len() == 2 && m.counts.requests == 2 })
+	d.until("the new journal entry", func(m *Model) bool { return m.requests().win.Len() == 2 && m.c.tally.counts.requests == 2 })
 	if f.incident(in.ID).Suppressed != 1 {
 		t.Fatal("the replay did not reach the incident")
 	}
@@ -101,8 +101,8 @@ func TestReplayFromTheRequestsView(t *testing.T) {
 	}
 	id := d.m.detail.id
 	d.key("R")
-	d.until("the answer", func(m *Model) bool { return strings.HasPrefix(m.status, "replayed request "+itoa(id)) })
-	d.until("the third journal entry", func(m *Model) bool { return m.counts.requests == 3 })
+	d.until("the answer", func(m *Model) bool { return strings.HasPrefix(m.c.status.text, "replayed request "+itoa(id)) })
+	d.until("the third journal entry", func(m *Model) bool { return m.c.tally.counts.requests == 3 })
 	if d.m.detail.kind != detailRequest || d.m.detail.id != id {
 		t.Fatal("replaying left the request's page")
 	}
@@ -121,25 +121,25 @@ func TestReplayFailuresAndHostileAnswers(t *testing.T) {
 		t.Helper()
 		answer <- func() (string, error) { return ans, err }
 		d.key("R")
-		d.until("the answer", func(m *Model) bool { return m.replaying == 0 })
+		d.until("the answer", func(m *Model) bool { return m.actions.replaying == 0 })
 		if r, bad := controlIn(d.m.View()); bad {
 			t.Fatalf("control character %U on screen", r)
 		}
 	}
 	try("", errors.New("request 1 went to a token that matched no integration; pass --to URL"))
-	if !d.m.statusErr || !screenHas(&d.m, "✗ replay of request 1 failed: request 1 went to a token") {
+	if !d.m.c.status.err || !screenHas(&d.m, "✗ replay of request 1 failed: request 1 went to a token") {
 		t.Fatalf("a failed replay:\n%s", d.m.View())
 	}
 	try("", incidents.Errorf(incidents.ENOTFOUND, "no request 1"))
-	if !strings.HasSuffix(d.m.status, "failed: no request 1") {
-		t.Fatalf("status %q", d.m.status)
+	if !strings.HasSuffix(d.m.c.status.text, "failed: no request 1") {
+		t.Fatalf("status %q", d.m.c.status.text)
 	}
 	try(`422 {"ok":false,"error":"a resolve needs a title"}`, nil)
-	if !d.m.statusErr || !screenHas(&d.m, `replayed request 1: 422 {"ok":false`) {
+	if !d.m.c.status.err || !screenHas(&d.m, `replayed request 1: 422 {"ok":false`) {
 		t.Fatalf("a refused replay is not shown as an error:\n%s", d.m.View())
 	}
 	try("200 "+hostile+strings.Repeat(" long", 100), nil)
-	if d.m.statusErr || !screenHas(&d.m, "replayed request 1: 200 ␛]0;pwned␇") || !screenHas(&d.m, "…") {
+	if d.m.c.status.err || !screenHas(&d.m, "replayed request 1: 200 ␛]0;pwned␇") || !screenHas(&d.m, "…") {
 		t.Fatalf("a hostile answer:\n%s", d.m.View())
 	}
 }
@@ -155,11 +155,11 @@ func TestNoReplayWithoutOptionsReplay(t *testing.T) {
 		t.Fatalf("replay offered without Options.Replay:\n%s", d.m.View())
 	}
 	d.key("R")
-	if d.m.status != "" || d.m.replaying != 0 {
-		t.Fatalf("R did something: %q", d.m.status)
+	if d.m.c.status.text != "" || d.m.actions.replaying != 0 {
+		t.Fatalf("R did something: %q", d.m.c.status.text)
 	}
 	d.key("enter", "R")
-	if d.m.status != "" || strings.Contains(d.m.View(), "replay") {
-		t.Fatalf("R on a request's page did something: %q", d.m.status)
+	if d.m.c.status.text != "" || strings.Contains(d.m.View(), "replay") {
+		t.Fatalf("R on a request's page did something: %q", d.m.c.status.text)
 	}
 }

@@ -120,7 +120,7 @@ func TestTimersAndStormInTheDetail(t *testing.T) {
 	d.key("enter")
 	d.until("the detail", func(m *Model) bool { return m.detail.in != nil && m.detail.in.ID == storm.ID })
 	screen := d.m.View()
-	header := strings.Split(screen, "\n")[d.m.headerHeight()+1]
+	header := strings.Split(screen, "\n")[d.m.header.height()+1]
 	if !strings.Contains(header, "TRIG ⚡STORM flapping probe") {
 		t.Fatalf("detail header %q", header)
 	}

@@ -1,11 +1,8 @@
 package tui
 
 import (
-	"context"
 	"sync"
 	"time"
-
-	"klaxon/incidents"
 )
 
 // A list can hold 100,000 rows, so none is read whole: a window of a few
@@ -17,93 +14,6 @@ const (
 	nearEdge   = 50  // rows from a window edge at which the next chunk is read
 	seekChunks = 25  // chunks a reload reads past the window to find the selection
 )
-
-// chunk is one page of a list and the cursors around it.
-type chunk[T any] struct {
-	from  string // the cursor that read it ("" for the first page)
-	items []T
-	next  string // the cursor of the page after it ("" on the last)
-}
-
-// fetcher reads one page of a list.
-type fetcher[T any] func(ctx context.Context, limit int, cursor string) (incidents.Page[T], error)
-
-type loadKind int
-
-const (
-	loadReplace loadKind = iota // read `chunks` chunks from `from` and replace the window
-	loadAppend                  // read one chunk from `from` and add it to the end
-	loadEnd                     // read from `from` to the end of the list, keep the last chunks
-)
-
-// loadReq says what to read into a window.
-type loadReq struct {
-	kind   loadKind
-	from   string
-	chunks int
-	back   []string // the window's back stack once a replace is done
-	// seek is the selected row's ID, for a replace that reads the window
-	// again: rows that arrived above it since may have pushed it past the
-	// window, and then the replace reads on (at most seekChunks more) until
-	// a chunk holds it.
-	seek int64
-}
-
-// windowMsg carries what a load read. gen says which load it answers.
-type windowMsg[T any] struct {
-	view  viewID
-	gen   int
-	req   loadReq
-	pages []chunk[T]
-	err   error
-	took  time.Duration // how long reading took
-}
-
-// reloadDueMsg ends view's pause after a reload (see refreshPause).
-type reloadDueMsg struct {
-	view viewID
-	gen  int
-}
-
-// fetchWindow does the reading for req; idOf names a row for req.seek. It
-// runs inside a tea.Cmd.
-func fetchWindow[T any](ctx context.Context, fetch fetcher[T], idOf func(T) int64, req loadReq) ([]chunk[T], error) {
-	var out []chunk[T]
-	cursor := req.from
-	found := req.seek == 0
-	for {
-		page, err := fetch(ctx, chunkSize, cursor)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, chunk[T]{from: cursor, items: page.Items, next: page.NextCursor})
-		if req.kind == loadEnd && len(out) > maxChunks {
-			// Only the last chunks keep their rows; the others are cursors.
-			out[len(out)-maxChunks-1].items = nil
-		}
-		for _, it := range page.Items {
-			found = found || idOf(it) == req.seek
-		}
-		if page.NextCursor == "" || page.NextCursor == cursor {
-			return sought(out, found, req), nil
-		}
-		if req.kind == loadAppend || (req.kind == loadReplace && len(out) >= req.chunks && (found || len(out) >= req.chunks+seekChunks)) {
-			return sought(out, found, req), nil
-		}
-		cursor = page.NextCursor
-	}
-}
-
-// sought is what a replace keeps of the chunks it read: all of them when
-// they reach the selected row, else only the window asked for (the row is
-// gone from the list, or further than a seek reads; the selection then
-// stays where it was on screen, as when its incident is resolved).
-func sought[T any](out []chunk[T], found bool, req loadReq) []chunk[T] {
-	if req.kind == loadReplace && !found && len(out) > req.chunks {
-		return out[:req.chunks]
-	}
-	return out
-}
 
 // window is the part of a long list held in memory, with the selection and
 // scroll position. Until a person moves the selection it stays on the first
@@ -121,6 +31,10 @@ type window[T any] struct {
 	selID  int64
 	offset int
 	chosen bool // a person moved the selection: it follows selID
+
+	// lines is how many lines a row takes, when not one (an integration
+	// and its URL).
+	lines func(T) int
 
 	aim *aim[T] // the row under the cursor as the person saw it
 
@@ -162,26 +76,6 @@ type loadState struct {
 	err     error
 }
 
-// list is what the console does with any window, whatever its rows.
-type list interface {
-	Len() int
-	positionIn(total int) int
-	more() bool
-	atStart() bool
-	move(delta, height int)
-	choose(i, height int)
-	top(height int)
-	scroll(height int)
-	next() (loadReq, bool)
-	reload() loadReq
-	toEnd() loadReq
-	reset()
-	unselect()
-	state() *loadState
-}
-
-func (w *window[T]) state() *loadState { return &w.loadState }
-
 func newWindow[T any](idOf func(T) int64) window[T] { return window[T]{idOf: idOf, aim: &aim[T]{}} }
 
 // Len is how many rows are held.
@@ -219,12 +113,19 @@ func (w *window[T]) selected() (T, bool) {
 	return w.items[w.sel], true
 }
 
-// visible returns the rows on screen for a body of height rows.
+// visible returns the rows on screen for a body of height lines (the last
+// one cut when its rows take several lines).
 func (w *window[T]) visible(height int) (rows []T, first int) {
 	if height <= 0 || len(w.items) == 0 {
 		return nil, 0
 	}
 	end := min(w.offset+height, len(w.items))
+	if w.lines != nil {
+		used := 0
+		for end = w.offset; end < len(w.items) && used < height; end++ {
+			used += w.lines(w.items[end])
+		}
+	}
 	return w.items[w.offset:end], w.offset
 }
 
@@ -300,6 +201,22 @@ func (w *window[T]) selectIndex(i, height int) {
 // scroll keeps the selection inside the rows on screen.
 func (w *window[T]) scroll(height int) {
 	height = max(1, height)
+	if w.lines != nil {
+		// Rows of several lines: the first row on screen moves down until
+		// the selected one fits.
+		w.offset = max(0, min(w.offset, w.sel))
+		for w.offset < w.sel {
+			used := 0
+			for i := w.offset; i <= w.sel; i++ {
+				used += w.lines(w.items[i])
+			}
+			if used <= height {
+				break
+			}
+			w.offset++
+		}
+		return
+	}
 	if w.sel < w.offset {
 		w.offset = w.sel
 	}
