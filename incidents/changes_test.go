@@ -60,6 +60,21 @@ func TestChangesNameWhatHappened(t *testing.T) {
 	if c := expect("a re-alert", incidents.ChangeRealert); c.Incident.ID != in.ID {
 		t.Fatalf("re-alert of #%d, want #%d", c.Incident.ID, in.ID)
 	}
+	for _, a := range []struct {
+		kind incidents.EntryKind
+		want incidents.ChangeKind
+	}{
+		{incidents.EntryAcknowledged, incidents.ChangeAcknowledged},
+		{incidents.EntryUnacknowledged, incidents.ChangeUnacknowledged},
+		{incidents.EntrySeverityChanged, incidents.ChangeSeverity},
+		{incidents.EntryPriorityChanged, incidents.ChangePriority},
+	} {
+		action := incidents.PersonAction{Kind: a.kind, By: incidents.ByConsole, Severity: incidents.Sev2, Priority: "p2"}
+		if _, err := svc.Act(ctx, in.ID, action); err != nil {
+			t.Fatal(err)
+		}
+		expect(string(a.kind), a.want)
+	}
 	ingest(incidents.Resolve)
 	expect("a sender's resolve", incidents.ChangeResolved)
 }
@@ -75,5 +90,30 @@ func TestPublishNamesAChangeFromItsOutcome(t *testing.T) {
 	}
 	if c := <-ch; c.Kind != incidents.ChangeRealert {
 		t.Fatalf("a named change was renamed %q", c.Kind)
+	}
+}
+
+func TestTimerChangesNameWhatTheyDid(t *testing.T) {
+	_, svc, integ := testkit.Service(t, "default")
+	ctx := context.Background()
+	res, err := svc.Ingest(ctx, integ, incidents.Event{Key: "slow", Title: "slow", Action: incidents.Trigger},
+		&incidents.Request{At: time.Now(), Method: "POST", Path: "/default/push-events"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.SetTimers(ctx, "default", incidents.Timers{AckTimeout: time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Acknowledge(ctx, res.Incident.ID, incidents.ByAPI); err != nil {
+		t.Fatal(err)
+	}
+	ch, cancel := svc.Subscribe()
+	defer cancel()
+	time.Sleep(5 * time.Millisecond)
+	if n, err := svc.RunTimers(ctx); n != 1 || err != nil {
+		t.Fatalf("timers changed %d: %v", n, err)
+	}
+	if c := nextIncidentChange(t, ch); c.Kind != incidents.ChangeUnacknowledged {
+		t.Fatalf("an acknowledge timeout's change is %q", c.Kind)
 	}
 }

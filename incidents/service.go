@@ -128,7 +128,7 @@ func (s *Service) Act(ctx context.Context, id int64, a PersonAction) (*Incident,
 		return nil, err
 	}
 	s.decorate(ctx, in)
-	s.broker.Publish(Change{Incident: in})
+	s.broker.Publish(Change{Incident: in, Kind: ActionKind(a.Kind)})
 	return in, nil
 }
 
@@ -404,7 +404,7 @@ func (s *Service) RunTimers(ctx context.Context) (int, error) {
 	s.noteWrite(err, len(changed) > 0)
 	for _, in := range changed {
 		s.decorate(ctx, in)
-		s.broker.Publish(Change{Incident: in})
+		s.broker.Publish(Change{Incident: in, Kind: TimerKind(in)})
 	}
 	return len(changed), err
 }
