@@ -37,6 +37,11 @@ type Remote struct {
 // fn runs on Follow's goroutine; a slow fn delays what follows, never the
 // writers.
 func (db *DB) Follow(ctx context.Context, fn func(Remote)) error {
+	hand := fn
+	fn = func(r Remote) {
+		hand(r)
+		db.heard.Add(1)
+	}
 	backoff := 50 * time.Millisecond
 	for {
 		err := db.listen(ctx, fn)

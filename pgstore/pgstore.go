@@ -50,6 +50,10 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
+// DB is what the Service needs (and the console's counts, the journal's
+// single entries, metrics and retention, as storage.DB offers them).
+var _ incidents.Store = (*DB)(nil)
+
 // Options tune a DB. Zero values take the defaults.
 type Options struct {
 	// JournalLimit is how many requests the journal keeps (the newest, in
@@ -94,6 +98,7 @@ type DB struct {
 	commits  atomic.Int64
 	onCommit atomic.Pointer[func(int)]
 	reruns   atomic.Int64 // batches run again after losing a race or a deadlock, or meeting a unique violation
+	heard    atomic.Int64 // changes Follow handed over
 	noLocks  bool         // tests: leave the dedup keys' advisory locks out
 
 	followMu   sync.Mutex
