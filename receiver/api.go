@@ -498,7 +498,9 @@ func (s *Server) getRequest(w http.ResponseWriter, r *http.Request) {
 }
 
 // stream sends each committed incident change as a server-sent event: one
-// data line of the incident's JSON, or {"resync":true}. With ?all=1 it also
+// data line of the incident's JSON with "change" added, what happened to it
+// (created, suppressed, acknowledged, realert …: incidents.ChangeKind), or
+// {"resync":true}. With ?all=1 it also
 // sends journal entries and storage health, as named events (event: request,
 // event: health) that plain readers of data lines can tell apart.
 func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
@@ -549,6 +551,10 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 			b, err := json.Marshal(payload)
 			if err != nil {
 				continue
+			}
+			if c.Incident != nil && c.Kind != "" && !c.Resync && bytes.HasSuffix(b, []byte("}")) {
+				kind, _ := json.Marshal(c.Kind)
+				b = append(append(append(b[:len(b)-1:len(b)-1], `,"change":`...), kind...), '}')
 			}
 			if _, err := fmt.Fprintf(w, "%sdata: %s\n\n", event, b); err != nil || rc.Flush() != nil {
 				return
