@@ -223,3 +223,22 @@ func TestStreamLinesSayWhatHappened(t *testing.T) {
 		}
 	}
 }
+
+// Over the stream a subscriber hears what happened, a re-alert included.
+func TestSubscribeHearsWhatHappened(t *testing.T) {
+	svc, integ := newService(t)
+	s := startServer(t, svc, "127.0.0.1:0")
+	c := New("http://"+s.addr, "tok")
+	ch, cancel := c.Subscribe()
+	defer cancel()
+	next(t, ch, func(x incidents.Change) bool { return x.Health != nil && x.Health.OK })
+	post(t, s, integ, `{"title":"db down","severity":"sev1"}`)
+	got := next(t, ch, func(x incidents.Change) bool { return x.Incident != nil })
+	if got.Kind != incidents.ChangeCreated {
+		t.Fatalf("a new incident came as %q", got.Kind)
+	}
+	svc.Realerted(got.Incident)
+	if again := next(t, ch, func(x incidents.Change) bool { return x.Incident != nil }); again.Kind != incidents.ChangeRealert || again.Incident.ID != got.Incident.ID {
+		t.Fatalf("the re-alert came as %+v", again)
+	}
+}
