@@ -155,6 +155,24 @@ func (db *DB) IngestAll(ctx context.Context, integ *incidents.Integration, evs [
 
 // ingestOne applies one event in the writer's transaction.
 func (db *DB) ingestOne(tx *sql.Tx, integ *incidents.Integration, ev incidents.Event, at time.Time) (incidents.IngestResult, error) {
+	res, err := db.applyOne(tx, integ, ev, at)
+	if err == nil || ev.Key == "" || !uniqueViolation(err) {
+		return res, err
+	}
+	// The schema holds an open incident for this key that openKeys did not
+	// know (incidents_one_open_per_key refused a second one): learn it and
+	// apply the event to it. Only the failed INSERT was undone.
+	var id int64
+	if qerr := tx.QueryRow(`SELECT id FROM incidents WHERE integration_id = ? AND dedup_key = ? AND status <> 'resolved'`,
+		integ.ID, ev.Key).Scan(&id); qerr != nil {
+		return res, err
+	}
+	db.ws.keys.add(db.ws.keys.hash(integ.Name, ev.Key), id)
+	return db.applyOne(tx, integ, ev, at)
+}
+
+// applyOne applies one event, finding its open incident through openKeys.
+func (db *DB) applyOne(tx *sql.Tx, integ *incidents.Integration, ev incidents.Event, at time.Time) (incidents.IngestResult, error) {
 	res := incidents.IngestResult{Warnings: ev.Warnings}
 	var (
 		open *incidents.Incident

@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"klaxon/incidents"
@@ -61,6 +62,17 @@ type Options struct {
 	// incident's suppressed counter stays exact. Default 100; negative keeps
 	// them all.
 	KeepSuppressed int
+	// ReadFirst opens the database for reading only: no lock on the file,
+	// no writer, no migrations and no check, so that a command that only
+	// reads never stands in a running klaxon's way nor waits for one
+	// (readers of a WAL database share it with its writer). The first
+	// write starts the writer as Open would have (WriteLock, the file's
+	// lock, the check, the migrations); a schema older than this klaxon's
+	// starts it at once. The file must exist.
+	ReadFirst bool
+	// WriteLock, when set, is taken before the writer starts, and what it
+	// returns is called when the DB closes (the data directory's lock).
+	WriteLock func() (unlock func(), err error)
 }
 
 // DB is klaxon's database.
@@ -77,8 +89,22 @@ type DB struct {
 	jobs    chan *job
 	stopped chan struct{}
 
+	startMu sync.Mutex   // held while the writer starts (see ReadFirst) and while the DB closes
+	writing atomic.Bool  // the writer runs
 	closeMu sync.RWMutex // held for reading while a job is handed over
 	closed  bool
+
+	lock   *os.File   // the database file, flock'd while the writer runs (see lockFile)
+	spare  []*os.File // descriptors of the file kept until the readers close (see lockFile)
+	unlock func()     // Options.WriteLock's
+
+	checkTook     time.Duration // how long quick_check took when the writer started
+	checkComplete bool          // whether it ran to its end within quickCheckBudget
+
+	damaged     atomic.Pointer[incidents.Error] // set once SQLite finds the file damaged: writes stop
+	ckptMu      sync.Mutex                      // held by a checkpoint: the loop's passive ones, the writer's restarts
+	walRestart  atomic.Bool                     // set by checkpointLoop: the WAL is past walRestartPages
+	walRestarts atomic.Int64                    // restarts done (for tests)
 
 	ws writerState // the writer goroutine's own
 
@@ -93,7 +119,9 @@ type job struct {
 }
 
 // Open opens (creating when missing) the database at path and brings its
-// schema up to date. It refuses a file that is not a klaxon database.
+// schema up to date. It refuses a file that is not a klaxon database, a
+// damaged one (PRAGMA quick_check), one another process writes (InUseError),
+// and says so when the disk is full.
 func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if opts.JournalLimit <= 0 {
 		opts.JournalLimit = 10000
@@ -108,77 +136,276 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if opts.KeepSuppressed == 0 {
 		opts.KeepSuppressed = 100
 	}
+	if err := checkHeader(path); err != nil {
+		return nil, err
+	}
+	db := &DB{path: path, opts: opts}
+	if opts.ReadFirst {
+		if _, err := os.Stat(path); err != nil {
+			return nil, err
+		}
+		if err := db.openReader(ctx, true); err != nil {
+			return nil, err
+		}
+		behind, err := schemaBehind(ctx, db.reader)
+		if err == nil && behind {
+			err = db.ensureWriter(ctx)
+		}
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+		return db, nil
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("create the data directory: %w", err)
 	}
-	dsn := func(extra string) string {
-		return "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)" +
-			"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)" + extra
+	if err := db.ensureWriter(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := db.openReader(ctx, false); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func (db *DB) dsn(extra string) string {
+	return fmt.Sprintf("file:%s?_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)", db.path, busyWait) +
+		"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)" + extra
+}
+
+// openReader opens the read pool: read-only connections (mode=ro, which
+// never writes the file, not even to checkpoint when it closes) for
+// ReadFirst, and otherwise connections that may only query.
+func (db *DB) openReader(ctx context.Context, readOnly bool) error {
+	dsn := db.dsn("&_pragma=query_only(1)")
+	if readOnly {
+		dsn = fmt.Sprintf("file:%s?mode=ro&_pragma=busy_timeout(%d)&_pragma=query_only(1)", db.path, busyWait)
+	}
+	r, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return err
+	}
+	r.SetMaxOpenConns(db.opts.Readers)
+	r.SetMaxIdleConns(db.opts.Readers)
+	if readOnly {
+		if err := checkKlaxonFile(ctx, r, db.path); err != nil {
+			r.Close()
+			return err
+		}
+	}
+	db.reader = r
+	return nil
+}
+
+// ensureWriter starts the writer unless it runs.
+func (db *DB) ensureWriter(ctx context.Context) error {
+	if db.writing.Load() {
+		return nil
+	}
+	db.startMu.Lock()
+	defer db.startMu.Unlock()
+	if db.writing.Load() {
+		return nil
+	}
+	db.closeMu.RLock()
+	closed := db.closed
+	db.closeMu.RUnlock()
+	if closed {
+		return incidents.Errorf(incidents.EUNAVAILABLE, "klaxon is shutting down and took nothing; send again in a moment")
+	}
+	if err := db.startWriter(ctx); err != nil {
+		return err
+	}
+	db.writing.Store(true)
+	return nil
+}
+
+// startWriter takes the locks, checks the file, brings the schema up to date
+// and starts the writer and the checkpoints.
+func (db *DB) startWriter(ctx context.Context) (err error) {
+	path := db.path
+	if db.opts.WriteLock != nil {
+		unlock, lerr := db.opts.WriteLock()
+		if lerr != nil {
+			return lerr
+		}
+		defer func() { // err is startWriter's result
+			if err != nil {
+				unlock()
+			} else {
+				db.unlock = unlock
+			}
+		}()
+	}
+	f, created, err := lockFile(path)
+	if err != nil {
+		var inUse *InUseError
+		if errors.As(err, &inUse) {
+			return err
+		}
+		return openError(path, err)
+	}
+	var w, cp *sql.DB
+	defer func() {
+		if err == nil {
+			return
+		}
+		if cp != nil {
+			cp.Close()
+		}
+		if w != nil {
+			w.Close()
+		}
+		if created {
+			removeNew(path)
+		}
+		db.release(f)
+	}()
+	if !created {
+		privateFiles(path)
 	}
 	// The writer keeps statement journals (savepoints) in memory: they never
 	// need to survive a crash, and writing them to a temporary file cost a
 	// write(2) per page per event.
-	wc, err := newWriterConnector(dsn(fmt.Sprintf("&_txlock=immediate&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(%d)", walSafetyPages)))
+	wc, err := newWriterConnector(db.dsn(fmt.Sprintf("&_txlock=immediate&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(%d)&_pragma=journal_size_limit(%d)",
+		walSafetyPages, walSizeLimit)))
 	if err != nil {
-		return nil, err
+		return err
 	}
-	w := sql.OpenDB(wc)
+	w = sql.OpenDB(wc)
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 	if err := checkKlaxonFile(ctx, w, path); err != nil {
-		w.Close()
-		return nil, err
+		return err
 	}
+	began := time.Now()
+	problems, complete, err := quickCheck(ctx, w)
+	if err != nil {
+		return openError(path, err)
+	}
+	if len(problems) > 0 {
+		return damagedFile(path, problems)
+	}
+	db.checkTook, db.checkComplete = time.Since(began), complete
 	if err := migrate(ctx, w); err != nil {
-		w.Close()
-		return nil, fmt.Errorf("%s: bring the schema up to date: %w", path, err)
+		if unavailable(err) {
+			return openError(path, err) // a full disk, say, not the migration's fault
+		}
+		return fmt.Errorf("%s: bring the schema up to date: %w", path, err)
 	}
-	r, err := sql.Open("sqlite", dsn("&_pragma=query_only(1)"))
-	if err != nil {
-		w.Close()
-		return nil, err
-	}
-	r.SetMaxOpenConns(opts.Readers)
-	r.SetMaxIdleConns(opts.Readers)
-	cp, err := sql.Open("sqlite", dsn(""))
-	if err != nil {
-		r.Close()
-		w.Close()
-		return nil, err
+	if cp, err = sql.Open("sqlite", db.dsn(fmt.Sprintf("&_pragma=journal_size_limit(%d)", walSizeLimit))); err != nil {
+		return err
 	}
 	cp.SetMaxOpenConns(1)
 	cp.SetMaxIdleConns(1)
-	db := &DB{path: path, opts: opts, writer: w, reader: r, checkpointer: cp,
-		jobs: make(chan *job, 4096), stopped: make(chan struct{}),
-		stopCheckpoints: make(chan struct{}), checkpointsDone: make(chan struct{})}
+	db.writer, db.checkpointer, db.lock = w, cp, f
+	db.jobs, db.stopped = make(chan *job, 4096), make(chan struct{})
+	db.stopCheckpoints, db.checkpointsDone = make(chan struct{}), make(chan struct{})
 	db.ws.connector = wc
 	db.ws.keys, db.ws.rows = newOpenKeys(), newOpenRows()
 	go db.writeLoop()
-	go checkpointLoop(cp, db.stopCheckpoints, db.checkpointsDone)
-	return db, nil
+	go db.checkpointLoop()
+	return nil
+}
+
+// release unlocks a descriptor of the database file and closes it, or, while
+// readers may hold SQLite's fcntl locks on the file, keeps it until they
+// close: closing any descriptor of a file drops all of the process's fcntl
+// locks on it.
+func (db *DB) release(f *os.File) {
+	_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	if db.reader != nil {
+		db.spare = append(db.spare, f)
+		return
+	}
+	f.Close()
+}
+
+// schemaBehind reports whether the database lacks migrations this klaxon has.
+func schemaBehind(ctx context.Context, r *sql.DB) (bool, error) {
+	var tables int
+	if err := r.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema WHERE name = 'schema_migrations'").Scan(&tables); err != nil {
+		return false, err
+	}
+	if tables == 0 {
+		return true, nil
+	}
+	var have int
+	if err := r.QueryRowContext(ctx, "SELECT coalesce(max(version), 0) FROM schema_migrations").Scan(&have); err != nil {
+		return false, err
+	}
+	return have < latestMigration(), nil
+}
+
+// latestMigration is the number of the newest embedded migration.
+func latestMigration() int {
+	names, _ := fs.Glob(migrationFiles, "migrations/*.sql")
+	latest := 0
+	for _, name := range names {
+		if v, err := strconv.Atoi(strings.SplitN(filepath.Base(name), "_", 2)[0]); err == nil {
+			latest = max(latest, v)
+		}
+	}
+	return latest
 }
 
 // Path is the database file's path.
 func (db *DB) Path() string { return db.path }
 
+// QuickCheck says how long the check at start took, and whether it ran to
+// its end (see quickCheckBudget); zero before the writer started.
+func (db *DB) QuickCheck() (took time.Duration, complete bool) {
+	return db.checkTook, db.checkComplete
+}
+
 // Close finishes queued writes and closes the database.
 func (db *DB) Close() error {
+	db.startMu.Lock()
+	defer db.startMu.Unlock()
 	db.closeMu.Lock()
 	if db.closed {
 		db.closeMu.Unlock()
 		return nil
 	}
 	db.closed = true
-	close(db.jobs)
+	writing := db.writing.Load()
+	if writing {
+		close(db.jobs)
+	}
 	db.closeMu.Unlock()
-	<-db.stopped
-	close(db.stopCheckpoints)
-	<-db.checkpointsDone
-	// Fold the WAL back into the main file so the file is whole on its own.
-	_, _ = db.writer.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
-	return errors.Join(db.checkpointer.Close(), db.reader.Close(), db.writer.Close())
+	var errs []error
+	if writing {
+		<-db.stopped
+		close(db.stopCheckpoints)
+		<-db.checkpointsDone
+		// Fold the WAL back into the main file so the file is whole on its own.
+		_, _ = db.writer.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+		errs = append(errs, db.checkpointer.Close())
+	}
+	if db.reader != nil {
+		errs = append(errs, db.reader.Close())
+	}
+	if writing {
+		errs = append(errs, db.writer.Close())
+	}
+	// SQLite has closed the file: its descriptors can go.
+	for _, f := range append(db.spare, db.lock) {
+		if f != nil {
+			_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+			f.Close()
+		}
+	}
+	db.spare, db.lock = nil, nil
+	if db.unlock != nil {
+		db.unlock()
+		db.unlock = nil
+	}
+	return errors.Join(errs...)
 }
 
 // checkKlaxonFile refuses files that are not SQLite or are another program's
@@ -187,14 +414,23 @@ func checkKlaxonFile(ctx context.Context, w *sql.DB, path string) error {
 	var appID int64
 	err := w.QueryRowContext(ctx, "PRAGMA application_id").Scan(&appID)
 	if err != nil {
-		return fmt.Errorf("%s is not a klaxon database (%v); move it away or choose another --data-dir", path, err)
+		return openError(path, err)
 	}
 	if appID == applicationID {
 		return nil
 	}
 	var tables int
 	if err := w.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema").Scan(&tables); err != nil {
-		return fmt.Errorf("%s is not a klaxon database (%v); move it away or choose another --data-dir", path, err)
+		return openError(path, err)
+	}
+	if appID == 0 && tables > 0 {
+		// sqlite3's .dump does not keep the application_id: a klaxon
+		// database recovered through it (see damagedFile) is still
+		// klaxon's, as its first migration says. migrate marks it again.
+		var first int
+		if err := w.QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations WHERE version = 1 AND name = '0001_init.sql'").Scan(&first); err == nil && first == 1 {
+			return nil
+		}
 	}
 	if appID != 0 || tables > 0 {
 		return fmt.Errorf("%s is another program's SQLite database, not klaxon's; klaxon will not change it: move it away or choose another --data-dir", path)
@@ -306,6 +542,12 @@ func (db *DB) Migrations(ctx context.Context) ([]int, error) {
 // fn may run more than once (see commitBatch): it must set, not accumulate,
 // what it hands back to its caller.
 func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if d := db.damaged.Load(); d != nil {
+		return d
+	}
+	if err := db.ensureWriter(ctx); err != nil {
+		return err
+	}
 	j := &job{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	db.closeMu.RLock()
 	if db.closed {
@@ -350,6 +592,9 @@ func (db *DB) writeLoop() {
 			timer.Stop()
 		}
 		db.commitBatch(batch, results[:len(batch)])
+		if db.walPastLimit() {
+			db.restartWAL()
+		}
 	}
 	db.ws.closeStmts()
 }
@@ -399,7 +644,11 @@ func (db *DB) commitBatch(batch []*job, results []error) {
 	// not wait for it.
 	if !db.ws.keys.loaded {
 		if err := db.ws.keys.load(db.writer); err != nil {
-			err = incidents.Errorf(incidents.EUNAVAILABLE, "klaxon could not read its open incidents (%v); it took nothing, send again shortly", err)
+			if corrupt(err) {
+				err = db.markDamaged(err)
+			} else {
+				err = incidents.Errorf(incidents.EUNAVAILABLE, "klaxon could not read its open incidents (%v); it took nothing, send again shortly", err)
+			}
 			for _, j := range batch {
 				j.done <- err
 			}
@@ -409,6 +658,14 @@ func (db *DB) commitBatch(batch []*job, results []error) {
 	err := db.runBatch(batch, results, false)
 	if errors.Is(err, errIsolate) {
 		err = db.runBatch(batch, results, true)
+	}
+	if db.damaged.Load() == nil {
+		for _, e := range results {
+			if corrupt(e) {
+				db.markDamaged(e)
+				break
+			}
+		}
 	}
 	for i, j := range batch {
 		if err != nil {
@@ -424,11 +681,11 @@ func (db *DB) commitBatch(batch []*job, results []error) {
 func (db *DB) runBatch(batch []*job, results []error, isolated bool) error {
 	tx, err := db.writer.BeginTx(context.Background(), nil)
 	if err != nil {
-		return classify(err)
+		return db.classify(err)
 	}
 	if err := db.ws.begin(tx); err != nil {
 		tx.Rollback()
-		return classify(err)
+		return db.classify(err)
 	}
 	defer db.ws.end()
 	rollback := func() {
@@ -447,7 +704,7 @@ func (db *DB) runBatch(batch []*job, results []error, isolated bool) error {
 				case len(batch) == 1:
 					return nil // the job's own error is its answer
 				case unavailable(results[i]):
-					return classify(results[i]) // a full disk fails every job alike
+					return db.classify(results[i]) // a full disk fails every job alike
 				}
 				return errIsolate
 			}
@@ -455,7 +712,7 @@ func (db *DB) runBatch(batch []*job, results []error, isolated bool) error {
 		}
 		if _, err := tx.Exec("SAVEPOINT job"); err != nil {
 			rollback()
-			return classify(err)
+			return db.classify(err)
 		}
 		mark := db.ws.mark()
 		if results[i] = j.fn(tx); results[i] != nil {
@@ -464,21 +721,21 @@ func (db *DB) runBatch(batch []*job, results []error, isolated bool) error {
 				// disk, an I/O error): nothing of the batch is left.
 				rollback()
 				if unavailable(results[i]) {
-					return classify(results[i])
+					return db.classify(results[i])
 				}
-				return classify(err)
+				return db.classify(err)
 			}
 			db.ws.undo(mark)
 		}
 		if _, err := tx.Exec("RELEASE job"); err != nil {
 			rollback()
-			return classify(err)
+			return db.classify(err)
 		}
 	}
 	db.pruneJournal(tx)
 	if err := tx.Commit(); err != nil {
 		db.ws.undo(memo{})
-		return classify(err)
+		return db.classify(err)
 	}
 	db.ws.committed()
 	db.commits.Add(1)
@@ -500,6 +757,27 @@ func (db *DB) Warm(ctx context.Context) error {
 // writer: it must be quick.
 func (db *DB) OnCommit(f func(writes int)) { db.onCommit.Store(&f) }
 
+// markDamaged stops every write once SQLite has found the file damaged:
+// writing on could spread the damage, and the health stays bad until an
+// operator repairs the file (klaxon refuses it at the next start and says
+// how).
+func (db *DB) markDamaged(err error) error {
+	d := incidents.Errorf(incidents.EUNAVAILABLE, damagedMessage, err)
+	if db.damaged.CompareAndSwap(nil, d) {
+		return d
+	}
+	return db.damaged.Load()
+}
+
+// classify is the package's classify, marking the database damaged when
+// err says it is.
+func (db *DB) classify(err error) error {
+	if corrupt(err) {
+		return db.markDamaged(err)
+	}
+	return classify(err)
+}
+
 // unavailable reports whether err means the database cannot be written now.
 func unavailable(err error) bool {
 	return incidents.ErrorCode(classify(err)) == incidents.EUNAVAILABLE
@@ -514,6 +792,8 @@ func classify(err error) error {
 	var se *sqlite.Error
 	if errors.As(err, &se) {
 		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB:
+			return incidents.Errorf(incidents.EUNAVAILABLE, damagedMessage, se)
 		case sqlite3.SQLITE_FULL:
 			return incidents.Errorf(incidents.EUNAVAILABLE, "the disk holding the database is full; klaxon took nothing, send again once space is freed")
 		case sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:

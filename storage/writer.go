@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 
 	"modernc.org/sqlite"
 )
@@ -125,6 +126,9 @@ type writerState struct {
 
 	keys *openKeys // the open incidents by dedup key
 	rows *openRows // the open incidents recently folded into
+
+	restartedAt  int64     // DB.commits when the writer last restarted the WAL (see walPastLimit)
+	restartAfter time.Time // no restart before (after one that readers held off)
 
 	tx         *sql.Tx
 	journalTop int64 // the newest journal entry the transaction in progress wrote
