@@ -121,6 +121,18 @@ func TestFollowHearsOtherNodes(t *testing.T) {
 	}
 	fb.wait(t, "chaos changed", func(r Remote) bool { return r.Integrations })
 
+	if err := a.SetTimers(ctx, "shared", incidents.Timers{AckTimeout: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	fb.wait(t, "timers changed", func(r Remote) bool { return r.Integrations })
+	if changed, err := a.ApplyTimers(ctx, clock.Add(time.Hour)); err != nil || len(changed) != 1 {
+		t.Fatalf("timers: %v %v", changed, err)
+	}
+	r = fb.wait(t, "the timer's change", func(r Remote) bool { return r.Incident != nil })
+	if r.Kind != incidents.ChangeUnacknowledged || r.Incident.Status != incidents.Triggered {
+		t.Fatalf("heard %+v", r)
+	}
+
 	// And the other way round.
 	if _, err := b.Ingest(ctx, integ, incidents.Event{Key: "disk", Title: "disk", Action: incidents.Trigger}, &incidents.Request{At: clock}); err != nil {
 		t.Fatal(err)

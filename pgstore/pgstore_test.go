@@ -124,6 +124,19 @@ func TestCommitsAreSynchronous(t *testing.T) {
 	}
 }
 
+// Writes read what committed before each statement, whatever isolation the
+// database defaults to.
+func TestWritesReadCommitted(t *testing.T) {
+	url := freshSchema(t) + "&options=-c%20default_transaction_isolation%3Dserializable"
+	db := openTest(t, url, Options{})
+	var iso string
+	if err := db.write(context.Background(), need{}, func(w *wtx) error {
+		return w.queryRow("SHOW transaction_isolation").Scan(&iso)
+	}); err != nil || iso != "read committed" {
+		t.Fatalf("a write transaction runs %q (%v), want read committed", iso, err)
+	}
+}
+
 // holdWriter parks the writer on a job until the returned release is
 // called, so that what is queued meanwhile commits together.
 func holdWriter(t *testing.T, db *DB) (release func()) {

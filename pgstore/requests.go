@@ -221,7 +221,7 @@ func (db *DB) pruneJournal(top int64) {
 	db.journal.marked = mark
 	ctx, cancel := context.WithTimeout(context.Background(), db.opts.WriteTimeout)
 	defer cancel()
-	tx, err := db.writer.Begin(ctx)
+	tx, err := db.writer.BeginTx(ctx, readCommitted)
 	if err != nil {
 		return
 	}

@@ -47,7 +47,7 @@ func (db *DB) Prune(ctx context.Context, r storage.Retention, now time.Time) (in
 				mine  bool
 				wrote bool
 			)
-			tx, err := db.writer.Begin(ctx)
+			tx, err := db.writer.BeginTx(ctx, readCommitted)
 			if err != nil {
 				return incidentsDropped, requestsDropped, classify(err)
 			}

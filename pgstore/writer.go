@@ -299,6 +299,12 @@ func (e isolateError) Error() string        { return e.cause.Error() }
 func (e isolateError) Unwrap() error        { return e.cause }
 func (e isolateError) Is(target error) bool { return target == errIsolate }
 
+// readCommitted is how every write transaction runs, whatever the
+// database's default: each statement sees what committed before it began,
+// so that a batch that waited for another node's lock reads what that node
+// wrote.
+var readCommitted = pgx.TxOptions{IsoLevel: pgx.ReadCommitted}
+
 // maxBatchRuns bounds how often a batch runs again after losing a race.
 const maxBatchRuns = 6
 
@@ -365,7 +371,7 @@ func failed(err error) error {
 func (db *DB) runBatch(batch []*job, results []error, isolated bool) (top int64, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), db.opts.WriteTimeout)
 	defer cancel()
-	tx, err := db.writer.Begin(ctx)
+	tx, err := db.writer.BeginTx(ctx, readCommitted)
 	if err != nil {
 		return 0, classify(err)
 	}
