@@ -66,7 +66,7 @@ func idWidth[T any](rows []T, id func(T) int64) int {
 
 // draw draws one incident. Selection, marks and the new-sev1 highlight each
 // have a marker as well as a style, so they read without colour.
-func (r incidentRows) draw(l *list[*incidents.Incident], in *incidents.Incident, _ table, now time.Time) (rune, []cell) {
+func (r incidentRows) draw(l *list[*incidents.Incident], in *incidents.Incident, _ table, now time.Time, cells []cell) (rune, []cell) {
 	c := l.c
 	st := &c.styles
 	mark, fresh := ' ', c.alarm.fresh[in.ID]
@@ -76,8 +76,6 @@ func (r incidentRows) draw(l *list[*incidents.Incident], in *incidents.Incident,
 	case fresh:
 		mark = '!'
 	}
-	sevStyle, sevLabel := st.Severity(in.Severity)
-	statStyle, statLabel := st.Status(in.Status)
 	prio := "  "
 	if in.Priority != incidents.NoPriority {
 		prio = strings.ToUpper(string(in.Priority))
@@ -97,16 +95,16 @@ func (r incidentRows) draw(l *list[*incidents.Incident], in *incidents.Incident,
 	if in.Service != "" && in.Service != in.Integration {
 		integ += "/" + in.Service
 	}
-	return mark, []cell{
-		{text: sevLabel, style: &sevStyle},
-		{text: prio},
-		{text: "#" + itoa(in.ID), style: &st.Dim},
+	return mark, append(cells,
+		st.severityCell(in.Severity),
+		cell{text: prio},
+		cell{text: "#" + itoa(in.ID), style: &st.Dim},
 		title,
-		{text: integ, style: &st.Dim, raw: true},
-		{text: repeatsCell(in), style: row},
-		{text: statLabel, style: &statStyle},
-		{text: age(now, in.LastSeen), style: &st.Dim},
-	}
+		cell{text: integ, style: &st.Dim, raw: true},
+		cell{text: repeatsCell(in), style: row},
+		st.statusCell(in.Status),
+		cell{text: age(now, in.LastSeen), style: &st.Dim},
+	)
 }
 
 func (r incidentRows) empty(l *list[*incidents.Incident]) []string {

@@ -124,16 +124,16 @@ func (integrationRows) columns(l *list[integration], _ []integration) []column {
 	}
 }
 
-func (integrationRows) draw(_ *list[integration], it integration, t table, _ time.Time) (rune, []cell) {
+func (integrationRows) draw(_ *list[integration], it integration, t table, _ time.Time, cells []cell) (rune, []cell) {
 	kn := keyName(it.Kind)
 	if kn == "" {
 		kn = "—"
 	}
-	return ' ', []cell{
-		{text: it.Name, raw: true},
-		{text: kindLabel(it.Kind, t.width("KIND"))},
-		{text: kn},
-	}
+	return ' ', append(cells,
+		cell{text: it.Name, raw: true},
+		cell{text: kindLabel(it.Kind, t.width("KIND"))},
+		cell{text: kn},
+	)
 }
 
 // below are the lines under an integration's row: its URL, and its chaos.

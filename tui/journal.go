@@ -35,15 +35,14 @@ func (suppressedRows) columns(_ *list[incidents.SuppressedEvent], rows []inciden
 	}
 }
 
-func (suppressedRows) draw(l *list[incidents.SuppressedEvent], e incidents.SuppressedEvent, _ table, now time.Time) (rune, []cell) {
-	statStyle, statLabel := l.c.styles.Status(e.Status)
-	return ' ', []cell{
-		{text: age(now, e.At)},
-		{text: "#" + itoa(e.Incident)},
-		{text: e.Title, raw: true},
-		{text: repeats(e.Repeats)},
-		{text: statLabel, style: &statStyle},
-	}
+func (suppressedRows) draw(l *list[incidents.SuppressedEvent], e incidents.SuppressedEvent, _ table, now time.Time, cells []cell) (rune, []cell) {
+	return ' ', append(cells,
+		cell{text: age(now, e.At)},
+		cell{text: "#" + itoa(e.Incident)},
+		cell{text: e.Title, raw: true},
+		cell{text: repeats(e.Repeats)},
+		l.c.styles.statusCell(e.Status),
+	)
 }
 
 func (suppressedRows) empty(l *list[incidents.SuppressedEvent]) []string {
@@ -107,7 +106,7 @@ func (requestRows) columns(*list[*incidents.Request], []*incidents.Request) []co
 	}
 }
 
-func (requestRows) draw(l *list[*incidents.Request], r *incidents.Request, t table, now time.Time) (rune, []cell) {
+func (requestRows) draw(l *list[*incidents.Request], r *incidents.Request, t table, now time.Time, cells []cell) (rune, []cell) {
 	st := &l.c.styles
 	why := r.Error
 	if why == "" && len(r.Alerts) > 1 {
@@ -127,15 +126,15 @@ func (requestRows) draw(l *list[*incidents.Request], r *incidents.Request, t tab
 	if r.Status >= 400 {
 		code = &st.StatusErr
 	}
-	return ' ', []cell{
-		{text: age(now, r.At)},
-		{text: r.Method, raw: true},
-		{text: kindLabel(r.Kind, t.width("KIND"))},
-		{text: r.Path, raw: true},
-		{text: strconv.Itoa(r.Status), style: code},
-		{text: string(r.Outcome), raw: true},
-		{text: why, raw: true},
-	}
+	return ' ', append(cells,
+		cell{text: age(now, r.At)},
+		cell{text: r.Method, raw: true},
+		cell{text: kindLabel(r.Kind, t.width("KIND"))},
+		cell{text: r.Path, raw: true},
+		cell{text: strconv.Itoa(r.Status), style: code},
+		cell{text: string(r.Outcome), raw: true},
+		cell{text: why, raw: true},
+	)
 }
 
 func (requestRows) empty(l *list[*incidents.Request]) []string {

@@ -48,8 +48,9 @@ type rows[T any] interface {
 	idOf(row T) int64
 	read(c *common) fetcher[T]
 	columns(l *list[T], rows []T) []column
-	// draw is a row's cells and its mark (after ▶: ● marked, ! new).
-	draw(l *list[T], row T, t table, now time.Time) (mark rune, cells []cell)
+	// draw appends a row's cells to cells, and says its mark (after ▶:
+	// ● marked, ! new).
+	draw(l *list[T], row T, t table, now time.Time, cells []cell) (mark rune, _ []cell)
 	// empty is what the list says without rows (see list.emptyState).
 	empty(l *list[T]) []string
 	// total is how many rows the list has, as far as it is known, and
@@ -314,14 +315,12 @@ func (l *list[T]) View() string {
 	below, _ := l.rows.(interface {
 		below(l *list[T], row T) []string
 	})
+	cells := make([]cell, 0, len(t.cols))
 	for i, r := range rows {
-		mark, cells := l.rows.draw(l, r, t, now)
+		var mark rune
+		mark, cells = l.rows.draw(l, r, t, now, cells[:0])
 		selected := first+i == l.win.sel
-		marker := []rune{' ', mark}
-		if selected {
-			marker[0] = '▶'
-		}
-		out = append(out, t.row(st, string(marker), cells, selected))
+		out = append(out, t.row(st, marker(selected, mark), cells, selected))
 		if below != nil {
 			out = append(out, below.below(l, r)...)
 		}

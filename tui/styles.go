@@ -135,3 +135,31 @@ func (s Styles) Status(v incidents.Status) (lipgloss.Style, string) {
 	}
 	return s.Dim, string(v)
 }
+
+// severityCell is a severity as a row's cell: the badge and its label.
+func (s *Styles) severityCell(v incidents.Severity) cell {
+	_, label := s.Severity(v)
+	switch v {
+	case incidents.Sev1:
+		return cell{text: label, style: &s.Sev1}
+	case incidents.Sev2:
+		return cell{text: label, style: &s.Sev2}
+	case incidents.Sev3:
+		return cell{text: label, style: &s.Sev3}
+	}
+	return cell{text: label, style: &s.SevNil}
+}
+
+// statusCell is a status as a row's cell.
+func (s *Styles) statusCell(v incidents.Status) cell {
+	_, label := s.Status(v)
+	switch v {
+	case incidents.Triggered:
+		return cell{text: label, style: &s.Triggered}
+	case incidents.Acknowledged:
+		return cell{text: label, style: &s.Acked}
+	case incidents.Resolved:
+		return cell{text: label, style: &s.Resolved}
+	}
+	return cell{text: label, style: &s.Dim}
+}

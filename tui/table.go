@@ -173,25 +173,35 @@ func (t table) row(st Styles, marker string, cells []cell, selected bool) string
 			text = oneLine(text, t.widths[i])
 		}
 		text = t.fitCell(i, text)
+		to := &b
+		if selected && !t.cols[i].keep {
+			to = &bar
+		}
 		if !first {
-			text = " " + text
+			to.WriteByte(' ')
 		}
 		first = false
-		switch {
-		case selected && !t.cols[i].keep:
-			bar.WriteString(text)
-		case c.style == nil:
-			b.WriteString(text)
-		default:
-			if text[0] == ' ' {
-				b.WriteByte(' ')
-				text = text[1:]
-			}
-			b.WriteString(c.style.Render(text))
+		if c.style == nil || to == &bar {
+			to.WriteString(text)
+		} else {
+			to.WriteString(c.style.Render(text))
 		}
 	}
 	if bar.Len() > 0 {
 		b.WriteString(st.Selected.Render(bar.String()))
 	}
 	return b.String()
+}
+
+// marker is a row's first two cells: ▶ when selected, then its mark.
+func marker(selected bool, mark rune) string {
+	switch {
+	case selected && mark == ' ':
+		return "▶ "
+	case selected:
+		return "▶" + string(mark)
+	case mark == ' ':
+		return "  "
+	}
+	return " " + string(mark)
 }
