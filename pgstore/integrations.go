@@ -47,11 +47,13 @@ func (db *DB) Integrations(ctx context.Context) ([]*incidents.Integration, error
 	return out, rows.Err()
 }
 
-// IntegrationByToken reads the integration a token belongs to (nil when
-// none) from the database: a node asks it about a token its cache does not
-// know before it answers 404, since another node may have just made it.
+// IntegrationByToken reads the integration in use that a token belongs to
+// (nil when none) from the database: a node asks it about a token its
+// cache does not know before it answers 404, since another node may have
+// just made the integration, or given it that token.
 func (db *DB) IntegrationByToken(ctx context.Context, token string) (*incidents.Integration, error) {
-	in, err := scanIntegration(db.reader.QueryRow(ctx, `SELECT `+integrationColumns+` FROM integrations WHERE token = $1`, cleanText(token)))
+	in, err := scanIntegration(db.reader.QueryRow(ctx, `SELECT `+integrationColumns+` FROM integrations
+		WHERE token = $1 AND removed_at IS NULL`, cleanText(token)))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}

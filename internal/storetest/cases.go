@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -41,6 +42,7 @@ var Cases = []Case{
 	{"PruneKeepsOpenIncidents", pruneKeepsOpenIncidents},
 	{"CountsAgree", countsAgree},
 	{"Integrations", integrations},
+	{"IntegrationLifecycle", integrationLifecycle},
 	{"VerbatimAndMilliseconds", verbatimAndMilliseconds},
 	{"OddText", oddText},
 }
@@ -1038,5 +1040,94 @@ func oddText(t *testing.T, b Backend) {
 	}
 	if n := h.count(incidents.Filter{Query: "full \xff"}); n > 1 {
 		t.Fatalf("an odd query counts %d", n)
+	}
+}
+
+// Removing integrations, rotating their tokens and bringing removed ones
+// back (incidents.LifecycleStore).
+func integrationLifecycle(t *testing.T, b Backend) {
+	h := start(t, b, Options{})
+	ls, ok := h.s.(incidents.LifecycleStore)
+	if !ok {
+		t.Fatal("the store cannot remove integrations or rotate tokens (incidents.LifecycleStore)")
+	}
+	a := h.integration("a")
+	other := h.integration("other")
+	t1 := a.Token
+	id := h.ingest(a, incidents.Event{Title: "before"}).Incident.ID
+	at := h.clock
+	lc, err := ls.IntegrationLifecycle(h.ctx)
+	if err != nil || len(lc.Removed) != 0 || len(lc.Retired) != 0 {
+		t.Fatalf("a fresh lifecycle: %+v %v", lc, err)
+	}
+	if err := ls.RotateToken(h.ctx, "a", "t2", at, at.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := ls.RotateToken(h.ctx, "nope", "t9", at, at); incidents.ErrorCode(err) != incidents.ENOTFOUND {
+		t.Fatalf("rotate no integration: %v", err)
+	}
+	all, _ := h.s.Integrations(h.ctx)
+	if all[0].Token != "t2" || all[1].Token != other.Token {
+		t.Fatalf("after the rotation: %q, %q", all[0].Token, all[1].Token)
+	}
+	lc, _ = ls.IntegrationLifecycle(h.ctx)
+	if len(lc.Retired) != 1 || lc.Retired[0].SHA256 != sha256.Sum256([]byte(t1)) || lc.Retired[0].Reason != incidents.RetiredRotated ||
+		lc.Retired[0].Integration != a.ID || !lc.Retired[0].At.Equal(at) || !lc.Retired[0].WorksUntil.Equal(at.Add(time.Hour)) {
+		t.Fatalf("retired after the rotation: %+v", lc.Retired)
+	}
+	// A second rotation ends the first one's grace.
+	at2 := at.Add(time.Minute)
+	if err := ls.RotateToken(h.ctx, "a", "t3", at2, at2); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.s.SetChaos(h.ctx, "a", incidents.Chaos{Status: 503, Share: 1}); err != nil {
+		t.Fatal(err)
+	}
+	at3 := at.Add(2 * time.Minute)
+	if err := ls.RemoveIntegration(h.ctx, "a", at3); err != nil {
+		t.Fatal(err)
+	}
+	if err := ls.RemoveIntegration(h.ctx, "a", at3); incidents.ErrorCode(err) != incidents.ENOTFOUND {
+		t.Fatalf("remove a removed integration: %v", err)
+	}
+	if err := ls.RotateToken(h.ctx, "a", "t9", at3, at3); incidents.ErrorCode(err) != incidents.ENOTFOUND {
+		t.Fatalf("rotate a removed integration: %v", err)
+	}
+	lc, _ = ls.IntegrationLifecycle(h.ctx)
+	if len(lc.Removed) != 1 || !lc.Removed[a.ID].Equal(at3) || len(lc.Retired) != 3 {
+		t.Fatalf("after the removal: %+v", lc)
+	}
+	until := map[[32]byte]incidents.RetiredToken{}
+	for _, rt := range lc.Retired {
+		until[rt.SHA256] = rt
+	}
+	if rt := until[sha256.Sum256([]byte(t1))]; !rt.WorksUntil.Equal(at2) {
+		t.Fatalf("the first token's grace after a second rotation: %+v", rt)
+	}
+	if rt := until[sha256.Sum256([]byte("t3"))]; rt.Reason != incidents.RetiredRemoved || !rt.WorksUntil.Equal(at3) {
+		t.Fatalf("the removed integration's token: %+v", rt)
+	}
+	if in := h.incident(id); in.Integration != "a" {
+		t.Fatalf("a removed integration's incident shows %q", in.Integration)
+	}
+	all, _ = h.s.Integrations(h.ctx)
+	if len(all) != 2 || all[0].Chaos.On() {
+		t.Fatalf("a removed integration's row stays, chaos off: %+v", all[0])
+	}
+	back := &incidents.Integration{Name: "a", Service: "new-svc", Kind: incidents.KindGrafana, Token: "t4", CreatedAt: at3, ResolveAfter: time.Hour}
+	if err := ls.ReviveIntegration(h.ctx, back); err != nil {
+		t.Fatal(err)
+	}
+	if err := ls.ReviveIntegration(h.ctx, &incidents.Integration{Name: "other", Token: "t5", Kind: incidents.KindWebhook}); incidents.ErrorCode(err) != incidents.ENOTFOUND {
+		t.Fatalf("revive an integration in use: %v", err)
+	}
+	lc, _ = ls.IntegrationLifecycle(h.ctx)
+	all, _ = h.s.Integrations(h.ctx)
+	if back.ID != a.ID || len(lc.Removed) != 0 || all[0].Token != "t4" || all[0].Service != "new-svc" || all[0].Kind != incidents.KindGrafana ||
+		all[0].ResolveAfter != time.Hour || !all[0].CreatedAt.Equal(at3) {
+		t.Fatalf("brought back: %+v, lifecycle %+v", all[0], lc)
+	}
+	if res := h.ingest(all[0], incidents.Event{Title: "before"}); res.Outcome != incidents.Folded || res.Incident.ID != id {
+		t.Fatalf("a repeat after coming back: %s #%d, want folded into #%d", res.Outcome, res.Incident.ID, id)
 	}
 }
