@@ -435,7 +435,11 @@ func (a *App) Serve(ctx context.Context) error {
 		_ = a.ssh.Shutdown(sctx)
 	}
 	err := a.http.Shutdown(sctx)
-	a.Log.Info("klaxon stopped receiving", "error", err)
+	if err != nil {
+		a.Log.Warn("klaxon stopped receiving", "error", err)
+	} else {
+		a.Log.Info("klaxon stopped receiving")
+	}
 	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}

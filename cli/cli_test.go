@@ -146,7 +146,7 @@ func TestCommandsAgainstARunningKlaxon(t *testing.T) {
 }
 
 func TestCommandsWithoutARunningKlaxon(t *testing.T) {
-	addr, dir := freeAddr(t), t.TempDir()
+	addr, dir := freeAddr(t), filepath.Join(t.TempDir(), "data") // klaxon makes it, 0700
 	common := []string{"--listen", addr, "--data-dir", dir}
 	code, _, errOut := run(t, append([]string{"incidents"}, common...)...)
 	if code != 1 || !strings.Contains(errOut, "start klaxon first") {

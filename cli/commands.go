@@ -794,17 +794,13 @@ func shellQuote(s string) string {
 }
 
 // withStore opens the data directory directly, for commands run while no
-// klaxon answers. It takes the directory's lock like a running klaxon.
+// klaxon answers. It reads without a lock; a write takes the directory's
+// lock like a running klaxon (see readFirst).
 func withStore(ctx context.Context, c Config, fn func(svc *incidents.Service) error) error {
 	if _, err := os.Stat(filepath.Join(c.DataDir, "klaxon.db")); err != nil {
 		return fmt.Errorf("no klaxon answers at %s and there is no database in %s; start klaxon first (go run .), or pass --listen/--data-dir", c.Listen, c.DataDir)
 	}
-	lock, err := lockDataDir(c.DataDir)
-	if err != nil {
-		return fmt.Errorf("no klaxon answers at %s, but %v", c.Listen, err)
-	}
-	defer lock.Close()
-	db, err := storage.Open(ctx, filepath.Join(c.DataDir, "klaxon.db"), storage.Options{JournalLimit: c.JournalLimit})
+	db, err := storage.Open(ctx, filepath.Join(c.DataDir, "klaxon.db"), readFirst(c))
 	if err != nil {
 		return err
 	}

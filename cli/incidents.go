@@ -147,6 +147,11 @@ func runIncidents(ctx context.Context, args []string, e Env) error {
 		if err != nil {
 			return err
 		}
+		if len(page.Items) == 0 && ff.integration != "" && cursor == "" {
+			if _, err := integrationNamed(ctx, b, ff.integration); err != nil {
+				return err // "there is no integration named …", not "no open incidents"
+			}
+		}
 		if page.NextCursor == "" && cursor == "" {
 			total, counted = len(page.Items), true
 		} else {
@@ -341,34 +346,16 @@ func runExport(ctx context.Context, args []string, e Env) error {
 	if err != nil {
 		return usageError(fs, "--until: %v", err)
 	}
+	if from.After(to) {
+		return usageError(fs, "--since %s is after --until %s: the range is inverted (a duration counts back from now: --since 2h --until 1h)", since, until)
+	}
 	f, err := ff.filter()
 	if err != nil {
 		return err
 	}
-	var out []*incidents.Incident
-	err = withBackend(ctx, c, func(b backend) error {
-		list, err := listAll(ctx, b, f, 0)
-		if err != nil {
-			return err
-		}
-		for _, in := range list {
-			// Seen in the range: it had started by its end and was still
-			// being seen at its start.
-			if in.FirstSeen.After(to) || in.LastSeen.Before(from) {
-				continue
-			}
-			full, err := b.Incident(ctx, in.ID)
-			if err != nil {
-				return err
-			}
-			out = append(out, full)
-		}
-		return nil
+	return withBackend(ctx, c, func(b backend) error {
+		return exportIncidents(ctx, b, f, from, to, format, e.Stdout)
 	})
-	if err != nil {
-		return err
-	}
-	return writeIncidents(e.Stdout, format, out)
 }
 
 // parseWhen reads RFC 3339 or a duration back from now; empty is def.

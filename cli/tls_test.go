@@ -108,8 +108,13 @@ func TestCommandsSpeakHTTPSWithTheCertificate(t *testing.T) {
 	var list string
 	for i := 0; i < 200; i++ {
 		var code int
-		if code, list, _ = run(t, append([]string{"integrations", "--tls-cert", cert}, common...)...); code == 0 {
-			break
+		// Until serve listens, integrations reads the data directory (no
+		// lock), which may not hold the default integration yet.
+		if code, list, _ = run(t, append([]string{"integrations", "--tls-cert", cert}, common...)...); code == 0 && strings.Contains(list, "https://"+addr+"/") {
+			if c, err := net.Dial("tcp", addr); err == nil {
+				c.Close()
+				break
+			}
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
