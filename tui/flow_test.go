@@ -238,3 +238,65 @@ func TestFlowReplay(t *testing.T) {
 	fl.waitFor("replayed request 6: 200", "[4 Requests 7]", "1/7") // nobody moved the selection: it stays on the first row
 	golden(t, fl.quit())
 }
+
+// integrationsSource lists fixed integrations, so the goldens do not
+// depend on random tokens.
+type integrationsSource struct {
+	*incidents.Service
+	list []*incidents.Integration
+}
+
+func (s integrationsSource) Integrations(context.Context) ([]*incidents.Integration, error) {
+	return s.list, nil
+}
+
+func fixedIntegrations(f *fixture) integrationsSource {
+	return integrationsSource{Service: f.svc, list: []*incidents.Integration{
+		{ID: 1, Name: "default", Kind: incidents.KindWebhook, Token: "TOKEN"},
+		{ID: 2, Name: "prometheus", Kind: incidents.KindAlertmanager, Token: "AMTOKEN", Chaos: incidents.Chaos{Status: 503, Share: 0.3}},
+		{ID: 3, Name: "grafana-prod", Kind: incidents.KindGrafana, Token: "GRAFTOKEN"},
+		{ID: 4, Name: "pagerduty", Kind: incidents.KindPagerDuty, Token: "PDTOKEN"},
+		{ID: 5, Name: "opsgenie", Kind: incidents.KindOpsgenie, Token: "OGTOKEN"},
+		{ID: 6, Name: "nightly-backups", Kind: incidents.KindHealthchecks, Token: "HCTOKEN"},
+	}}
+}
+
+func TestFlowIntegrations(t *testing.T) {
+	f := newFixture(t)
+	seedSome(f)
+	fl := startFlowOver(t, fixedIntegrations(f), f.options(), 80, 24)
+	fl.waitFor("(webhook)", "⚡ chaos: prometheus 503 to 30% of requests", "1/5")
+	fl.press("i", "down")
+	fl.waitFor("[i Integrations 6]", "2/6")
+	golden(t, fl.quit())
+}
+
+func TestFlowIntegrationSetup(t *testing.T) {
+	f := newFixture(t)
+	fl := startFlowOver(t, fixedIntegrations(f), f.options(), 80, 24)
+	fl.waitFor("(webhook)", "⚡ chaos")
+	fl.press("i", "down", "down", "down", "enter")
+	fl.waitFor("pagerduty (pagerduty, dedup key dedup_key)", "routing_key: PDTOKEN")
+	golden(t, fl.quit())
+}
+
+func TestFlowRequestsOfSeveralAlerts(t *testing.T) {
+	f := newFixture(t)
+	am := f.addIntegration("prometheus", incidents.KindAlertmanager)
+	graf := f.addIntegration("grafana", incidents.KindGrafana)
+	f.ingest(event{title: "disk full on db-1", sev: incidents.Sev1})
+	f.ingestAlerts(am, incidents.KindAlertmanager,
+		incidents.Event{Key: "3f2a", Title: "HighLatency web-1", Severity: incidents.Sev2, Action: incidents.Trigger},
+		incidents.Event{Key: "9c1d", Title: "HighLatency web-2", Severity: incidents.Sev2, Action: incidents.Trigger})
+	f.ingestAlerts(am, incidents.KindAlertmanager,
+		incidents.Event{Key: "3f2a", Title: "HighLatency web-1", Severity: incidents.Sev2, Action: incidents.Trigger},
+		incidents.Event{Key: "9c1d", Title: "HighLatency web-2", Action: incidents.Resolve},
+		incidents.Event{Key: "77b0", Title: hostile, Action: incidents.Trigger})
+	f.ingestAlerts(graf, incidents.KindGrafana,
+		incidents.Event{Key: "a1", Title: "CPU above 90%", Severity: incidents.Sev3, Action: incidents.Trigger})
+	fl := startFlow(t, f, f.options(), 80, 24)
+	fl.waitFor("[1 Open 4]")
+	fl.press("4")
+	fl.waitFor("1 created, 1 suppressed, 1…", "graf")
+	golden(t, fl.quit())
+}

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"regexp"
 	"slices"
 	"strings"
@@ -177,4 +178,84 @@ func TestDesktopNotificationsOfAStormAreSummed(t *testing.T) {
 	if !d.m.c.alarm.bell || len(d.m.c.alarm.fresh) != 7 {
 		t.Fatalf("bell %v, %d highlighted", d.m.c.alarm.bell, len(d.m.c.alarm.fresh))
 	}
+}
+
+func TestNewSev1RingsAndIsHighlightedUntilSeen(t *testing.T) {
+	f := newFixture(t)
+	old := f.ingest(event{title: "old sev1", sev: incidents.Sev1})
+	opts := f.options()
+	opts.Bell = true
+	d := drive(t, New(f.svc, opts), 100, 24)
+	// Unacknowledging an old incident makes a change that looks new; it must
+	// not ring.
+	if _, err := f.svc.Acknowledge(context.Background(), old.ID, incidents.ByAPI); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Unacknowledge(context.Background(), old.ID, incidents.ByAPI); err != nil {
+		t.Fatal(err)
+	}
+	d.settle()
+	// From now on incidents arrive after the console started.
+	f.liveFrom()
+	if d.m.c.alarm.bell || len(d.m.c.alarm.fresh) != 0 || strings.Contains(d.m.View(), "\a") {
+		t.Fatal("an old incident rang the bell")
+	}
+	f.ingest(event{title: "sev2 arrives", sev: incidents.Sev2})
+	d.settle()
+	if d.m.c.alarm.bell || len(d.m.c.alarm.fresh) != 0 {
+		t.Fatal("a sev2 rang the bell")
+	}
+	x := f.ingest(event{title: "new sev1", sev: incidents.Sev1})
+	d.until("the bell", func(m *Model) bool { return m.c.alarm.bell && m.hasOpen(x.ID) })
+	if !strings.HasSuffix(d.m.View(), "\a") {
+		t.Fatal("the frame does not carry BEL")
+	}
+	if !d.m.c.alarm.fresh[x.ID] {
+		t.Fatal("the new sev1 is not highlighted")
+	}
+	// Nobody moved the selection: it stays on the first row, where the new
+	// sev1 now is, marked new.
+	row := lineWith(d.m.View(), "new sev1")
+	if !strings.HasPrefix(row, "▶!") || d.m.selectedID() != x.ID || d.m.open().win.sel != 0 {
+		t.Fatalf("the new sev1's row %q has no marker, or the cursor left the first row", row)
+	}
+	d.until("the bell frame to end", func(m *Model) bool { return !m.c.alarm.bell })
+	if strings.Contains(d.m.View(), "\a") {
+		t.Fatal("BEL stays in the frame")
+	}
+	// Suppressed repeats of it do not ring again.
+	f.ingest(event{title: "new sev1", sev: incidents.Sev1})
+	d.settle()
+	if d.m.c.alarm.bell {
+		t.Fatal("a repeat rang the bell")
+	}
+	// Arriving under the cursor is not being seen; a key pressed with it
+	// under the cursor is.
+	d.key("j")
+	if !d.m.c.alarm.fresh[x.ID] {
+		t.Fatal("seen without a key pressed on it")
+	}
+	d.key("k")
+	if d.m.selectedID() != x.ID || d.m.c.alarm.fresh[x.ID] {
+		t.Fatal("still highlighted once selected")
+	}
+
+	// With Bell off: highlighted, no bell.
+	opts.Bell = false
+	d2 := drive(t, New(f.svc, opts), 100, 24)
+	f.liveFrom()
+	y := f.ingest(event{title: "quiet sev1", sev: incidents.Sev1})
+	d2.until("the highlight", func(m *Model) bool { return m.c.alarm.fresh[y.ID] })
+	if d2.m.c.alarm.bell || strings.Contains(d2.m.View(), "\a") {
+		t.Fatal("rang with Bell off")
+	}
+}
+
+func lineWith(screen, s string) string {
+	for _, l := range strings.Split(screen, "\n") {
+		if strings.Contains(l, s) {
+			return l
+		}
+	}
+	return ""
 }
