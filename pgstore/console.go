@@ -11,7 +11,9 @@ import (
 // console's header and tabs.
 func (db *DB) TallyIncidents(ctx context.Context) (incidents.Tally, error) {
 	t := incidents.Tally{Open: map[incidents.Severity]int{}}
-	rows, err := db.reader.Query(ctx, `SELECT coalesce(severity, ''), count(*) FROM incidents WHERE is_open GROUP BY severity`)
+	// The sort key starts with the severity's rank (1 sev1 … 4 none): the
+	// counts read the order index alone.
+	rows, err := db.reader.Query(ctx, `SELECT left(sort_key, 1), count(*) FROM incidents WHERE is_open GROUP BY 1`)
 	if err != nil {
 		return t, classify(err)
 	}
@@ -19,13 +21,14 @@ func (db *DB) TallyIncidents(ctx context.Context) (incidents.Tally, error) {
 	for _, sev := range []incidents.Severity{incidents.Sev1, incidents.Sev2, incidents.Sev3, incidents.NoSeverity} {
 		t.Open[sev] = 0
 	}
+	ranks := map[string]incidents.Severity{"1": incidents.Sev1, "2": incidents.Sev2, "3": incidents.Sev3, "4": incidents.NoSeverity}
 	for rows.Next() {
-		var sev string
+		var rank string
 		var n int
-		if err := rows.Scan(&sev, &n); err != nil {
+		if err := rows.Scan(&rank, &n); err != nil {
 			return t, err
 		}
-		t.Open[incidents.Severity(sev)] = n
+		t.Open[ranks[rank]] = n
 	}
 	if err := rows.Err(); err != nil {
 		return t, err
