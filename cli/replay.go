@@ -86,7 +86,16 @@ func replayRequest(ctx context.Context, b backend, hc *http.Client, id int64, to
 	if req.Truncated && warn != nil {
 		fmt.Fprintf(warn, "klaxon: warning: request %d's body was cut at the size limit when journaled; sending what was kept\n", id)
 	}
-	return sendRaw(ctx, hc, req.Method, to, contentType, req.Body)
+	// The exact bytes that arrived (the journal keeps them, not UTF-8 or
+	// not), with the encoding they were labelled with.
+	r := senders.Request{Method: req.Method, URL: to, Body: []byte(req.Body), Header: map[string]string{}}
+	if contentType != "" {
+		r.Header["Content-Type"] = contentType
+	}
+	if v := req.Headers["Content-Encoding"]; len(v) > 0 {
+		r.Header["Content-Encoding"] = v[0]
+	}
+	return sendRequest(ctx, hc, r)
 }
 
 // replayFunc is the console's R key: replay through b, answered as "STATUS BODY".

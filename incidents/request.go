@@ -1,8 +1,11 @@
 package incidents
 
 import (
+	"encoding/base64"
 	"encoding/json"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Request is one entry of the request journal: a request to a push-events
@@ -31,13 +34,21 @@ type Request struct {
 	Response json.RawMessage `json:"response"`
 }
 
-// MarshalJSON writes the time in the API's format.
+// MarshalJSON writes the time in the API's format. A body that is not
+// UTF-8 is "body" as text (invalid bytes as U+FFFD) and also "body_base64",
+// its exact bytes, so that a replay sends what arrived.
 func (r Request) MarshalJSON() ([]byte, error) {
 	type plain Request
-	return json.Marshal(struct {
+	w := struct {
 		plain
-		At string `json:"at"`
-	}{plain(r), FormatTime(r.At)})
+		At         string `json:"at"`
+		BodyBase64 string `json:"body_base64,omitempty"`
+	}{plain: plain(r), At: FormatTime(r.At)}
+	if !utf8.ValidString(r.Body) {
+		w.BodyBase64 = base64.StdEncoding.EncodeToString([]byte(r.Body))
+		w.plain.Body = strings.ToValidUTF8(r.Body, "\uFFFD")
+	}
+	return json.Marshal(w)
 }
 
 // UnmarshalJSON reads what MarshalJSON writes.
@@ -45,13 +56,21 @@ func (r *Request) UnmarshalJSON(b []byte) error {
 	type plain Request
 	var w struct {
 		plain
-		At time.Time `json:"at"`
+		At         time.Time `json:"at"`
+		BodyBase64 string    `json:"body_base64"`
 	}
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
 	*r = Request(w.plain)
 	r.At = w.At
+	if w.BodyBase64 != "" {
+		raw, err := base64.StdEncoding.DecodeString(w.BodyBase64)
+		if err != nil {
+			return err
+		}
+		r.Body = string(raw)
+	}
 	return nil
 }
 

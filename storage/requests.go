@@ -4,7 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"strings"
+	"unicode/utf8"
 
 	"klaxon/incidents"
 )
@@ -22,7 +22,7 @@ func (db *DB) Journal(ctx context.Context, req *incidents.Request) error {
 // the writer takes it: the single writer should only write.
 type journalRow struct {
 	headers  string
-	body     string
+	body     any // text, or the exact bytes (a BLOB) when they are not UTF-8, so a replay sends what arrived
 	warnings any
 	alerts   any
 }
@@ -32,7 +32,10 @@ func newJournalRow(req *incidents.Request, warnings []string) (journalRow, error
 	if err != nil {
 		return journalRow{}, err
 	}
-	row := journalRow{headers: string(headers), body: strings.ToValidUTF8(req.Body, "\uFFFD")}
+	row := journalRow{headers: string(headers), body: req.Body}
+	if !utf8.ValidString(req.Body) {
+		row.body = []byte(req.Body)
+	}
 	if row.warnings, err = warningsValue(warnings); err != nil {
 		return journalRow{}, err
 	}
