@@ -132,6 +132,9 @@ func OpenApp(ctx context.Context, c Config, logTo io.Writer) (*App, error) {
 	})
 	a.http = a.Receiver.HTTPServer(c.Listen, a.Log)
 	a.listener = receiver.LimitListener(a.listener, maxConnections)
+	if c.TLSCert != "" {
+		a.listener = receiver.PlainHTTPOnTLS(a.listener, a.BaseURL)
+	}
 	if c.SSHAddr != "" {
 		if err := a.openSSH(); err != nil {
 			a.Close()

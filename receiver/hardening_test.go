@@ -118,3 +118,27 @@ func waitUntil(t *testing.T, ok func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// Plain HTTP sent to klaxon's HTTPS port is answered in JSON with the URL
+// to use, not Go's text; TLS clients are untouched.
+func TestPlainHTTPOnTheTLSPort(t *testing.T) {
+	h := newHarness(t, Options{})
+	srv := httptest.NewUnstartedServer(New(h.svc, Options{APIToken: testAPIToken}))
+	srv.Listener = PlainHTTPOnTLS(srv.Listener, "https://"+srv.Listener.Addr().String())
+	srv.StartTLS()
+	defer srv.Close()
+	resp, err := http.Get("http://" + srv.Listener.Addr().String() + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 400 || resp.Header.Get("Content-Type") != "application/json" || !strings.Contains(string(b), `"error":"this klaxon speaks HTTPS: send to https://`) {
+		t.Fatalf("plain HTTP: %d %s", resp.StatusCode, b)
+	}
+	resp, err = srv.Client().Get(srv.URL + "/healthz")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("HTTPS: %v %v", err, resp)
+	}
+	resp.Body.Close()
+}

@@ -1,8 +1,10 @@
 package receiver
 
 import (
+	"io"
 	"math"
 	"net"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -118,4 +120,54 @@ func (b *byteBudget) free() int64 {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.left
+}
+
+// PlainHTTPOnTLS wraps the listener of an HTTPS server so that a client
+// speaking plain HTTP to it gets a JSON answer that says what to do, not
+// Go's "Client sent an HTTP request to an HTTPS server" text. httpsURL is
+// the server's base URL. The first byte a connection sends decides: a TLS
+// handshake starts with 0x16.
+func PlainHTTPOnTLS(l net.Listener, httpsURL string) net.Listener {
+	return &plainOnTLS{Listener: l, answer: plainHTTPAnswer(httpsURL)}
+}
+
+type plainOnTLS struct {
+	net.Listener
+	answer []byte
+}
+
+func (l *plainOnTLS) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &firstByteConn{Conn: c, answer: l.answer}, nil
+}
+
+// firstByteConn looks at the first byte read from it.
+type firstByteConn struct {
+	net.Conn
+	answer  []byte
+	checked bool
+}
+
+func (c *firstByteConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if !c.checked && n > 0 {
+		c.checked = true
+		if p[0] != 0x16 {
+			c.Conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+			c.Conn.Write(c.answer)
+			c.Conn.Close()
+			return 0, io.EOF
+		}
+	}
+	return n, err
+}
+
+func plainHTTPAnswer(httpsURL string) []byte {
+	body, _ := marshal(errorAnswer{Error: "this klaxon speaks HTTPS: send to " + httpsURL + " (with curl, --cacert for its certificate; klaxon's own commands take --tls-cert)"})
+	body = append(body, '\n')
+	return []byte("HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: " +
+		strconv.Itoa(len(body)) + "\r\n\r\n" + string(body))
 }
