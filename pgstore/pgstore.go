@@ -17,6 +17,9 @@
 //     retention and the journal's bounds hold for the whole database.
 //   - Each commit NOTIFYs what it changed; Follow hands other nodes'
 //     changes to this node (see follow.go).
+//   - Integrations can be removed and their tokens rotated
+//     (incidents.LifecycleStore), as with SQLite.
+//   - Lead runs what one node at a time should do (see lead.go).
 //
 // The schema lives in the database's current schema (the URL may set
 // search_path); its migrations are embedded and applied under an advisory
