@@ -107,9 +107,15 @@ func (a *alarm) done(msg bellDoneMsg) {
 
 // frame is what the frame carries besides the screen: BEL, and the
 // desktop notifications (OSC 9) made inert already (see notification).
+// The renderer writes a line only when it changed, so a ring that comes
+// while the last one's frames are still drawn must change the line to be
+// heard: every other ring puts an empty SGR before its BEL.
 func (a *alarm) frame() string {
 	out := ""
 	if a.bell {
+		if a.seq%2 == 0 {
+			out += "\x1b[m"
+		}
 		out += "\a"
 	}
 	for _, n := range a.notes {

@@ -259,3 +259,16 @@ func lineWith(screen, s string) string {
 	}
 	return ""
 }
+
+// The renderer writes a line only when it changed: a ring that comes while
+// the last one's frames are drawn still changes the frame, so it is heard.
+func TestARingDuringTheLastOnesFramesIsHeard(t *testing.T) {
+	a := newCommon(nil, Options{Bell: true, Renderer: asciiRenderer()}).alarm
+	a.ring([]string{"klaxon: SEV1 #1 one"})
+	first := a.frame()
+	a.ring([]string{"klaxon: still triggered: SEV2 #2 two"})
+	second := a.frame()
+	if first == second || strings.Count(second, "\a") != 1 || !strings.HasSuffix(second, "\a") {
+		t.Fatalf("frames %q then %q: want one BEL each, and different", first, second)
+	}
+}
