@@ -48,14 +48,13 @@ type App struct {
 	http     *http.Server
 	ssh      *sshconsole.Server
 	sshLn    net.Listener
-	alerts   *alertHub // alerts for the consoles in this process
 }
 
 // OpenApp locks the data directory, opens the database, makes the default
 // integration on first start and binds the listen address. logTo receives the
 // log when no --log-file is given (nil: klaxon.log in the data directory).
 func OpenApp(ctx context.Context, c Config, logTo io.Writer) (*App, error) {
-	a := &App{Config: c, alerts: newAlertHub()}
+	a := &App{Config: c}
 	openToOthers, err := ensureDataDir(c.DataDir)
 	if err != nil {
 		return nil, err
@@ -364,7 +363,6 @@ func (a *App) openSSH() error {
 		HostKeyPath:    filepath.Join(a.Config.DataDir, "ssh_host_ed25519"),
 		AuthorizedKeys: a.Config.AuthorizedKeys,
 		Console:        a.consoleOptions(),
-		Alerts:         a.alerts.Subscribe,
 		Logger:         a.Log,
 	})
 	if err != nil {
@@ -413,7 +411,7 @@ func (a *App) Serve(ctx context.Context) error {
 		background.Wait()
 	}()
 	notifier := notify.New(a.Service, notify.Options{
-		Command: a.Config.OnTrigger, Realert: a.Config.Realert, Alert: a.alerts.Publish, Logger: a.Log,
+		Command: a.Config.OnTrigger, Realert: a.Config.Realert, Logger: a.Log,
 	})
 	background.Go(func() { a.pruneEvery(bg, 10*time.Minute) })
 	background.Go(func() { a.runTimersEvery(bg, 5*time.Second) })

@@ -252,25 +252,3 @@ func TestServeNeverPrintsATokenOrLogsOne(t *testing.T) {
 		t.Fatal("serve output shows the API token")
 	}
 }
-
-func TestAlertHubGivesEachConsoleItsOwnAlerts(t *testing.T) {
-	h := newAlertHub()
-	a, stopA := h.Subscribe()
-	b, stopB := h.Subscribe()
-	in := &incidents.Incident{ID: 7, Title: "x"}
-	h.Publish(in, "realert")
-	if got := <-a; got.Incident.ID != 7 || got.Reason != "realert" {
-		t.Fatalf("a got %+v", got)
-	}
-	if got := <-b; got.Incident.ID != 7 {
-		t.Fatalf("b got %+v", got)
-	}
-	stopB()
-	for i := 0; i < 100; i++ { // a full channel never blocks the publisher
-		h.Publish(in, "realert")
-	}
-	if len(a) != cap(a) || len(b) != 0 {
-		t.Fatalf("a has %d queued, b %d", len(a), len(b))
-	}
-	stopA()
-}

@@ -57,13 +57,11 @@ import (
 
 // Options configure the SSH server.
 type Options struct {
-	Addr           string // where to listen, e.g. 127.0.0.1:2222
-	HostKeyPath    string // the server's key, made on first start
-	AuthorizedKeys string // an authorized_keys file; no other key gets in
-	Console        tui.Options
-	// Alerts, when set, gives each session its own channel of re-alerts.
-	Alerts func() (<-chan tui.Alert, func())
-	Logger *slog.Logger
+	Addr           string      // where to listen, e.g. 127.0.0.1:2222
+	HostKeyPath    string      // the server's key, made on first start
+	AuthorizedKeys string      // an authorized_keys file; no other key gets in
+	Console        tui.Options // re-alerts reach each session's console as changes of src
+	Logger         *slog.Logger
 }
 
 // Server is a running SSH console server.
@@ -90,14 +88,9 @@ func New(src tui.Source, o Options) (*Server, error) {
 	handler := func(sess ssh.Session) *tea.Program {
 		opts := o.Console
 		opts.Renderer = bm.MakeRenderer(sess)
-		stopAlerts := func() {}
-		if o.Alerts != nil {
-			opts.Alerts, stopAlerts = o.Alerts()
-		}
 		p, done := tui.NewProgram(src, opts, append(bm.MakeOptions(sess), tea.WithAltScreen())...)
 		go func() {
 			<-sess.Context().Done()
-			stopAlerts()
 			done()
 		}()
 		fp := ""

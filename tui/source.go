@@ -83,10 +83,6 @@ type Options struct {
 	// as changes of kind incidents.ChangeCreated and ChangeRealert; a
 	// re-alert also marks the incident's row ! until it is seen.
 	Bell bool
-	// Alerts is ignored: re-alerts arrive through Subscribe.
-	//
-	// Deprecated: it goes once no caller sets it.
-	Alerts <-chan Alert
 	// DesktopNotify sends each event that rings (a new sev1, a re-alert) as
 	// a desktop notification too: OSC 9 (ESC ] 9 ; text BEL) in the frame,
 	// which iTerm2, WezTerm, kitty, foot, Windows Terminal and ConEmu turn
@@ -105,14 +101,6 @@ type Options struct {
 	// Renderer draws the styles; nil means lipgloss.DefaultRenderer(). An SSH
 	// session can bring its own.
 	Renderer *lipgloss.Renderer
-}
-
-// Alert was one alert from klaxon's notifier.
-//
-// Deprecated: re-alerts arrive through Subscribe; it goes with Options.Alerts.
-type Alert struct {
-	Incident *incidents.Incident
-	Reason   string
 }
 
 // queryTimeout bounds every call the console makes to its Source, so a
