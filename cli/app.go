@@ -20,6 +20,7 @@ import (
 	"klaxon/incidents"
 	"klaxon/metrics"
 	"klaxon/notify"
+	"klaxon/pgstore"
 	"klaxon/receiver"
 	"klaxon/sshconsole"
 	"klaxon/storage"
@@ -32,7 +33,9 @@ const ShutdownGrace = 10 * time.Second
 // service and the HTTP receiver.
 type App struct {
 	Config   Config
-	DB       *storage.DB
+	DB       *storage.DB // SQLite in the data directory; nil with --database
+	PG       *pgstore.DB // a team's PostgreSQL (--database); nil without
+	Store    appStore    // whichever of the two
 	Service  *incidents.Service
 	Receiver *receiver.Server
 	Log      *slog.Logger
@@ -65,26 +68,38 @@ func OpenApp(ctx context.Context, c Config, logTo io.Writer) (*App, error) {
 	if openToOthers != "" {
 		a.warn(openToOthers)
 	}
-	lock, err := lockDataDir(c.DataDir)
-	if err != nil {
-		a.Close()
-		return nil, err
-	}
-	a.lock = lock
-	a.DB, err = storage.Open(ctx, filepath.Join(c.DataDir, "klaxon.db"), storage.Options{JournalLimit: c.JournalLimit, KeepSuppressed: c.KeepSuppressed})
-	if err != nil {
-		a.Close()
-		return nil, dataDirError(c.DataDir, err)
-	}
-	if took, complete := a.DB.QuickCheck(); complete {
-		a.Log.Info("database checked (quick_check)", "took", took.Round(time.Millisecond))
+	if c.Database != "" {
+		// A team's PostgreSQL: several nodes share it, so there is no data
+		// directory lock; the data directory keeps the api token and log.
+		if a.PG, err = openPostgres(ctx, c); err != nil {
+			a.Close()
+			return nil, err
+		}
+		a.Store = a.PG
+		a.Log.Info("database: PostgreSQL", "url", redactURL(c.Database))
 	} else {
-		a.Log.Warn("database check (quick_check) cut short to start in time; run `sqlite3 DB 'PRAGMA integrity_check'` on a copy to check it whole", "took", took.Round(time.Millisecond), "db", a.DB.Path())
+		lock, err := lockDataDir(c.DataDir)
+		if err != nil {
+			a.Close()
+			return nil, err
+		}
+		a.lock = lock
+		a.DB, err = storage.Open(ctx, filepath.Join(c.DataDir, "klaxon.db"), storage.Options{JournalLimit: c.JournalLimit, KeepSuppressed: c.KeepSuppressed})
+		if err != nil {
+			a.Close()
+			return nil, dataDirError(c.DataDir, err)
+		}
+		a.Store = a.DB
+		if took, complete := a.DB.QuickCheck(); complete {
+			a.Log.Info("database checked (quick_check)", "took", took.Round(time.Millisecond))
+		} else {
+			a.Log.Warn("database check (quick_check) cut short to start in time; run `sqlite3 DB 'PRAGMA integrity_check'` on a copy to check it whole", "took", took.Round(time.Millisecond), "db", a.DB.Path())
+		}
 	}
 	// The writer reads the open incidents' keys before its first write; have
 	// it do so now, so that the first webhook does not wait for it.
-	go a.DB.Warm(context.WithoutCancel(ctx))
-	a.Service = incidents.NewService(a.DB, nil)
+	go a.Store.Warm(context.WithoutCancel(ctx))
+	a.Service = incidents.NewService(a.Store, nil)
 	if a.APIToken, err = apiToken(c); err != nil {
 		a.Close()
 		return nil, err
@@ -123,8 +138,8 @@ func OpenApp(ctx context.Context, c Config, logTo io.Writer) (*App, error) {
 	if c.TLSCert != "" {
 		a.BaseURL = "https" + strings.TrimPrefix(a.BaseURL, "http")
 	}
-	a.Metrics = metrics.New(a.DB, a.Log)
-	a.DB.OnCommit(a.Metrics.ObserveCommit)
+	a.Metrics = metrics.New(a.Store, a.Log)
+	a.Store.OnCommit(a.Metrics.ObserveCommit)
 	a.Receiver = receiver.New(a.Service, receiver.Options{
 		BaseURL: a.BaseURL, APIToken: a.APIToken, AcceptAnyToken: c.AcceptAnyToken, Logger: a.Log, RateLimit: c.RateLimit,
 		Observer: a.Metrics, Metrics: a.Metrics.Handler(),
@@ -415,7 +430,19 @@ func (a *App) Serve(ctx context.Context) error {
 	})
 	background.Go(func() { a.pruneEvery(bg, 10*time.Minute) })
 	background.Go(func() { a.runTimersEvery(bg, 5*time.Second) })
-	background.Go(func() { notifier.Run(bg, 15*time.Second) })
+	if a.PG != nil {
+		// Several nodes share the database: changes committed by the others
+		// reach this node's consoles and streams, and one node at a time
+		// pages (runs --on-trigger and re-alerts).
+		background.Go(func() {
+			_ = a.PG.Follow(bg, func(r pgstore.Remote) { a.Service.PublishRemote(bg, r.Change, r.Integrations) })
+		})
+		background.Go(func() {
+			_ = a.PG.Lead(bg, "notifier", func(ctx context.Context) { notifier.Run(ctx, 15*time.Second) })
+		})
+	} else {
+		background.Go(func() { notifier.Run(bg, 15*time.Second) })
+	}
 	if a.ssh != nil {
 		go func() {
 			if err := a.ssh.Serve(a.sshLn); err != nil {
@@ -451,7 +478,7 @@ func (a *App) Serve(ctx context.Context) error {
 // until ctx ends.
 func (a *App) pruneEvery(ctx context.Context, every time.Duration) {
 	for {
-		n, r, err := a.DB.Prune(ctx, a.Config.Retention, a.Service.Now())
+		n, r, err := a.Store.Prune(ctx, a.Config.Retention, a.Service.Now())
 		if err != nil && ctx.Err() == nil {
 			a.Log.Warn("prune old data", "error", err)
 		} else if n+r > 0 {
@@ -491,9 +518,9 @@ func (a *App) Close() error {
 	if a.sshLn != nil && a.ssh == nil {
 		a.sshLn.Close()
 	}
-	if a.DB != nil {
-		errs = append(errs, a.DB.Close())
-		a.DB = nil
+	if a.Store != nil {
+		errs = append(errs, a.Store.Close())
+		a.Store, a.DB, a.PG = nil, nil, nil
 	}
 	if a.lock != nil {
 		_ = syscall.Flock(int(a.lock.Fd()), syscall.LOCK_UN)

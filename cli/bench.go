@@ -291,7 +291,7 @@ func logCommits(app *App, file string) (write func()) {
 	}
 	start := time.Now()
 	commits := make([]commit, 0, 1<<16)
-	db := app.DB
+	db := app.Store
 	db.OnCommit(func(writes int) { // on the writer: only append
 		app.Metrics.ObserveCommit(writes)
 		commits = append(commits, commit{time.Since(start), writes})

@@ -797,6 +797,14 @@ func shellQuote(s string) string {
 // klaxon answers. It reads without a lock; a write takes the directory's
 // lock like a running klaxon (see readFirst).
 func withStore(ctx context.Context, c Config, fn func(svc *incidents.Service) error) error {
+	if c.Database != "" {
+		db, err := openPostgres(ctx, c)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		return fn(incidents.NewService(db, nil))
+	}
 	if _, err := os.Stat(filepath.Join(c.DataDir, "klaxon.db")); err != nil {
 		return fmt.Errorf("no klaxon answers at %s and there is no database in %s; start klaxon first (go run .), or pass --listen/--data-dir", c.Listen, c.DataDir)
 	}

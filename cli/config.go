@@ -24,6 +24,7 @@ const DefaultListen = "127.0.0.1:8765"
 type Config struct {
 	Listen         string
 	DataDir        string
+	Database       string // postgres://… for a team's shared database; empty: SQLite in DataDir
 	AcceptAnyToken bool
 	LogFile        string
 	NoBell         bool
@@ -168,6 +169,7 @@ func defaultDataDir() string {
 func commonFlags(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.Listen, "listen", DefaultListen, "address to listen on `ADDR` (KLAXON_LISTEN); loopback only by default")
 	fs.StringVar(&c.DataDir, "data-dir", defaultDataDir(), "`DIR` for the database, api token and log (KLAXON_DATA_DIR)")
+	fs.StringVar(&c.Database, "database", "", "a team's shared PostgreSQL, `postgres://USER@HOST/DB` (KLAXON_DATABASE); without it, SQLite in --data-dir")
 	fs.StringVar(&c.TLSCert, "tls-cert", "", "the certificate `FILE` the klaxon at --listen serves: trust it and speak HTTPS to it (KLAXON_TLS_CERT)")
 	c.APIToken = os.Getenv("KLAXON_API_TOKEN")
 }

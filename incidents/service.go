@@ -55,6 +55,10 @@ type Service struct {
 	byToken map[[32]byte]*Integration // keyed by sha256(token): no timing leak on lookup
 	byName  map[string]*Integration
 	gone    map[[32]byte]goneToken // tokens retired by a rotation or a removal, by sha256
+	// reloadedAt is when a token missing from the cache last made the
+	// Service read the integrations again (at most once a second): another
+	// node of a team's klaxon may have made it.
+	reloadedAt time.Time
 
 	health healthState
 }
@@ -241,10 +245,50 @@ func (s *Service) IntegrationByToken(ctx context.Context, token string) (*Integr
 		gone, retired = s.gone[h]
 		s.mu.RUnlock()
 	}
+	if integ == nil && !retired && loaded && s.mayReload() {
+		// Unknown here: another klaxon on the same database may have made
+		// it a moment ago. Look again before a 404.
+		if err := s.loadIntegrations(ctx); err != nil {
+			return nil, err
+		}
+		s.mu.RLock()
+		integ = s.byToken[h]
+		gone, retired = s.gone[h]
+		s.mu.RUnlock()
+	}
 	if integ == nil && retired {
 		return s.retiredTokenAnswer(gone)
 	}
 	return integ, nil
+}
+
+// mayReload reports whether an unknown token may make the Service read the
+// integrations again now: at most once a second, so a flood of unknown
+// tokens costs one read a second.
+func (s *Service) mayReload() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	if now.Sub(s.reloadedAt) < time.Second {
+		return false
+	}
+	s.reloadedAt = now
+	return true
+}
+
+// PublishRemote publishes a change another klaxon node committed to the
+// shared database (a team's PostgreSQL), so that this node's consoles,
+// attached consoles and event streams show it too. integrationsChanged (or
+// a resync) makes it read the integrations again.
+func (s *Service) PublishRemote(ctx context.Context, c Change, integrationsChanged bool) {
+	if integrationsChanged || c.Resync {
+		_ = s.loadIntegrations(ctx)
+	}
+	if c.Incident == nil && c.Request == nil && !c.Resync {
+		return
+	}
+	s.decorate(ctx, c.Incident)
+	s.broker.Publish(c)
 }
 
 // IntegrationNamed finds an integration in use by name (nil when none).
