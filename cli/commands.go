@@ -60,6 +60,7 @@ usage:
   klaxon send URL --title T [--severity sev1] [--priority p2] [--body B] [--resolve]
   klaxon send --kind K URL [--title T] [--severity sev1] [--body B] [--resolve|--ack]   as sender K would
   klaxon replay REQUEST_ID [--to URL]  send a journaled request again
+  klaxon db copy --from DIR --to postgres://…   copy a data directory's database into a team's PostgreSQL
   klaxon bench [--connections 64] [--duration 10s] [--runs 3]   load-test the receiver against a no-op handler
   klaxon completion bash|zsh|fish     a shell completion script (source <(klaxon completion bash))
 
@@ -112,6 +113,8 @@ func Run(ctx context.Context, args []string, e Env) int {
 		err = runExport(ctx, args, e)
 	case "replay":
 		err = runReplay(ctx, args, e)
+	case "db":
+		err = runDB(ctx, args, e)
 	case "bench":
 		err = runBench(ctx, args, e)
 	case "completion":
