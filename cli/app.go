@@ -50,7 +50,10 @@ type App struct {
 	listener net.Listener
 	http     *http.Server
 	ssh      *sshconsole.Server
-	sshLn    net.Listener
+
+	stopFollow func()        // ends followOthers
+	following  chan struct{} // closed when followOthers has ended
+	sshLn      net.Listener
 }
 
 // OpenApp locks the data directory, opens the database, makes the default
@@ -100,6 +103,9 @@ func OpenApp(ctx context.Context, c Config, logTo io.Writer) (*App, error) {
 	// it do so now, so that the first webhook does not wait for it.
 	go a.Store.Warm(context.WithoutCancel(ctx))
 	a.Service = incidents.NewService(a.Store, nil)
+	if a.PG != nil {
+		a.followOthers(ctx)
+	}
 	if a.APIToken, err = apiToken(c); err != nil {
 		a.Close()
 		return nil, err
@@ -431,12 +437,9 @@ func (a *App) Serve(ctx context.Context) error {
 	background.Go(func() { a.pruneEvery(bg, 10*time.Minute) })
 	background.Go(func() { a.runTimersEvery(bg, 5*time.Second) })
 	if a.PG != nil {
-		// Several nodes share the database: changes committed by the others
-		// reach this node's consoles and streams, and one node at a time
-		// pages (runs --on-trigger and re-alerts).
-		background.Go(func() {
-			_ = a.PG.Follow(bg, func(r pgstore.Remote) { a.Service.PublishRemote(bg, r.Change, r.Integrations) })
-		})
+		// Several nodes share the database: one node at a time pages (runs
+		// --on-trigger and re-alerts). Changes committed by the others
+		// reach this node through followOthers, started in OpenApp.
 		background.Go(func() {
 			_ = a.PG.Lead(bg, "notifier", func(ctx context.Context) { notifier.Run(ctx, 15*time.Second) })
 		})
@@ -472,6 +475,32 @@ func (a *App) Serve(ctx context.Context) error {
 		return err
 	}
 	return nil
+}
+
+// followOthers publishes the changes other nodes commit to the shared
+// PostgreSQL on this node's broker, until Close. It returns once this node
+// hears them (its first LISTEN connection is up), so that a node says it is
+// receiving only when its consoles and streams will also show what the
+// others take; after 10 s it goes on, warning.
+func (a *App) followOthers(ctx context.Context) {
+	fctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	a.stopFollow, a.following = stop, make(chan struct{})
+	ready := make(chan struct{})
+	var once sync.Once
+	go func() {
+		defer close(a.following)
+		_ = a.PG.Follow(fctx, func(r pgstore.Remote) {
+			if r.Change.Resync {
+				once.Do(func() { close(ready) })
+			}
+			a.Service.PublishRemote(fctx, r.Change, r.Integrations)
+		})
+	}()
+	select {
+	case <-ready:
+	case <-time.After(10 * time.Second):
+		a.warn("not yet hearing the changes other klaxon nodes commit (PostgreSQL LISTEN); this node's consoles may miss them until it does")
+	}
 }
 
 // pruneEvery drops old resolved incidents and journal entries now and then,
@@ -517,6 +546,11 @@ func (a *App) Close() error {
 	var errs []error
 	if a.sshLn != nil && a.ssh == nil {
 		a.sshLn.Close()
+	}
+	if a.stopFollow != nil {
+		a.stopFollow()
+		<-a.following
+		a.stopFollow = nil
 	}
 	if a.Store != nil {
 		errs = append(errs, a.Store.Close())

@@ -259,6 +259,9 @@ func (s *Server) handleWebhookPath(w http.ResponseWriter, r *http.Request) *inci
 	// timeline's copies): the budget counts that, not the wire bytes.
 	want *= bodyCopies
 	if !s.budget.take(want) {
+		// Read the body to its end without keeping it (no memory), so the
+		// sender hears the 503 instead of a reset connection.
+		_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, s.opts.BodyLimit+1))
 		req.Path = rt.journalPath(nil, r.URL.RawQuery)
 		w.Header().Set("Retry-After", "1")
 		s.answerRefusal(w, req, r, 503, incidents.OutcomeError, "klaxon is reading too many large bodies at once; send again in a second (nothing was stored)", shape)

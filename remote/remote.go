@@ -118,7 +118,7 @@ func refusal(base string, status int, body []byte) error {
 	switch status {
 	case 400, 422:
 		code = incidents.EINVALID
-		if strings.Contains(e.Error, "HTTP request to an HTTPS server") {
+		if strings.Contains(e.Error, "HTTP request to an HTTPS server") || strings.HasPrefix(e.Error, "this klaxon speaks HTTPS") {
 			e.Error = fmt.Sprintf("the klaxon at %s serves HTTPS: pass the certificate it serves with --tls-cert FILE (KLAXON_TLS_CERT), and this command speaks HTTPS to it", base)
 		}
 	case 401, 403:
