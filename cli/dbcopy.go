@@ -112,7 +112,7 @@ func copyReport(res *pgstore.Imported, from, to string) string {
 	}
 	fmt.Fprintf(&b, "copied %s, %s, %s, %s in %s\n", integ, copyCount(res.Incidents, "incidents"),
 		copyCount(res.Timeline, "timeline"), copyCount(res.Requests, "requests"), copySeconds(res.Took))
-	fmt.Fprintf(&b, "  into %s (schema %s)\n", redactURL(to), res.Schema)
+	fmt.Fprintf(&b, "  into schema %s of %s\n", res.Schema, redactURL(to))
 	for _, col := range sortedKeys(res.Replaced) {
 		n := res.Replaced[col]
 		what := fmt.Sprintf("%s values of %s", thousands(int(n)), col)
@@ -125,11 +125,11 @@ func copyReport(res *pgstore.Imported, from, to string) string {
 		fmt.Fprintf(&b, "  left out %s that belong to nothing in %s (their %s is gone)\n",
 			copyCount(res.Skipped[table], table), from, map[string]string{"timeline": "incident", "incidents": "integration", "retired_tokens": "integration"}[table])
 	}
-	fmt.Fprintf(&b, "next: start the nodes with --database (KLAXON_DATABASE) %s; senders keep their webhook URLs (the tokens are the same)", redactURL(to))
+	fmt.Fprintf(&b, "next: start klaxon (each node of the team) with --database %s; senders keep their webhook URLs, the tokens are the same.\n", redactURL(to))
 	if _, err := os.Stat(filepath.Join(from, "api-token")); err == nil && os.Getenv("KLAXON_API_TOKEN") == "" {
-		fmt.Fprintf(&b, ";\n  give every node KLAXON_API_TOKEN=$(cat %s) so that API clients and klaxon attach keep theirs", filepath.Join(from, "api-token"))
+		fmt.Fprintf(&b, "Give the nodes KLAXON_API_TOKEN=$(cat %s) so that API clients and klaxon attach keep working.\n", filepath.Join(from, "api-token"))
 	}
-	fmt.Fprintf(&b, ".\n  Do not start klaxon on %s again: what it took would not reach PostgreSQL.\n", from)
+	fmt.Fprintf(&b, "Do not start klaxon on %s without --database again: what it took there would not reach PostgreSQL.\n", from)
 	return b.String()
 }
 

@@ -329,6 +329,21 @@ func TestImportSQLite(t *testing.T) {
 		t.Fatalf("a repeat after the copy: %s into #%d with %d suppressed; want folded into #%d with %d",
 			res1.Outcome, res1.Incident.ID, res1.Incident.Suppressed, f.open.ID, before.Suppressed+1)
 	}
+	// Its timeline still keeps the first two and the newest two suppressed
+	// events (KeepSuppressed 2), the newest now the one just sent.
+	folded, err := pg.Incident(ctx, f.open.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []string
+	for _, e := range folded.Timeline {
+		if e.Kind == incidents.EntrySuppressed {
+			kept = append(kept, string(e.Event))
+		}
+	}
+	if want := []string{`{"repeat":0}`, `{"repeat":1}`, `{"repeat":5}`, `{}`}; !reflect.DeepEqual(kept, want) {
+		t.Fatalf("the suppressed events kept after a fold on the copy: %q; want %q", kept, want)
+	}
 	res2, err := svc.Ingest(ctx, web, incidents.Event{Action: incidents.Trigger, Key: "new", Title: "new after the copy", Raw: json.RawMessage(`{}`)},
 		&incidents.Request{At: f.clock.Add(time.Minute), Method: "POST", Path: "/x/push-events", Body: "{}", Response: json.RawMessage(`{}`)})
 	if err != nil {
@@ -390,6 +405,21 @@ func TestImportSQLiteAllOrNothing(t *testing.T) {
 	}
 	if n, err := pg.CountIncidents(ctx, incidents.Filter{Status: "all"}); err != nil || n != 0 {
 		t.Fatalf("after a failed copy the target holds %d incidents (%v); want none", n, err)
+	}
+}
+
+// A timeline entry whose incident is gone (none should be: SQLite's foreign
+// keys cascade) is left out and counted, rather than failing the copy.
+func TestImportSQLiteLeavesOutOrphans(t *testing.T) {
+	url := freshSchema(t)
+	f := makeImportFixture(t)
+	adminOnSQLite(t, f.path, "INSERT INTO timeline (incident_id, at, kind, actor) VALUES (999, 0, 'triggered', 'webhook')")
+	res, err := ImportSQLite(context.Background(), f.path, url, ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Timeline != 17 || !reflect.DeepEqual(res.Skipped, map[string]int64{"timeline": 1}) {
+		t.Fatalf("copied %d timeline entries, skipped %v; want 17 and the orphan skipped", res.Timeline, res.Skipped)
 	}
 }
 
