@@ -57,6 +57,9 @@ type Config struct {
 	// CommitLog, with ProfileDir, has each receiver write when each of its
 	// commits returned and how many events it held, into ProfileDir.
 	CommitLog bool
+	// WaitIdle, when above zero, is how long to wait before each
+	// measurement for the machine to be idle (see waitIdle).
+	WaitIdle time.Duration
 }
 
 // Targets besides the patterns: the two yardsticks, and the peer's patterns
@@ -142,6 +145,11 @@ func Run(ctx context.Context, c Config, out io.Writer) ([]Measurement, error) {
 			if err := ctx.Err(); err != nil {
 				return all, err
 			}
+			if c.WaitIdle > 0 {
+				if waited, ok := waitIdle(ctx, c.WaitIdle); !ok {
+					fmt.Fprintf(out, "        (the machine was not idle within %s; measuring anyway)\n", waited.Round(time.Second))
+				}
+			}
 			m, err := measure(ctx, c, run, target)
 			if err != nil {
 				return all, err
@@ -163,6 +171,37 @@ func Run(ctx context.Context, c Config, out io.Writer) ([]Measurement, error) {
 	}
 	printReport(out, all, c)
 	return all, nil
+}
+
+// idleBelow is how much CPU other processes may use for the machine to count
+// as idle, and idleFor how long it must stay so.
+const (
+	idleBelow = 0.1
+	idleFor   = 3 * time.Second
+)
+
+// waitIdle waits, up to limit, until the whole machine has used under
+// idleBelow CPUs for idleFor (nothing of klaxon bench's runs then: it is
+// called between measurements). On a machine shared with other work the
+// figures say more when each measurement starts in a quiet moment. It
+// reports how long it waited and whether the machine was idle.
+func waitIdle(ctx context.Context, limit time.Duration) (time.Duration, bool) {
+	start := time.Now()
+	quiet := time.Duration(0)
+	const step = 500 * time.Millisecond
+	for time.Since(start) < limit && ctx.Err() == nil {
+		before := machineBusy()
+		time.Sleep(step)
+		if used := (machineBusy() - before).Seconds() / step.Seconds(); used < idleBelow {
+			quiet += step
+		} else {
+			quiet = 0
+		}
+		if quiet >= idleFor {
+			return time.Since(start), true
+		}
+	}
+	return time.Since(start), false
 }
 
 // lastColumn heads the speed table's last column: the ratio to the no-op

@@ -55,6 +55,7 @@ func runBench(ctx context.Context, args []string, e Env) error {
 	fs.BoolVar(&c.Keep, "keep", false, "keep the data directories")
 	fs.StringVar(&c.ProfileDir, "profile", "", "write each server's CPU profile into `DIR` (for go tool pprof; Alertmanager's from its /debug/pprof\nover the window)")
 	fs.BoolVar(&c.CommitLog, "commit-log", false, "with --profile: the receiver also writes when each commit returned and how many events it held\n(TARGET-runN.commits.txt: nanoseconds since it started, events)")
+	fs.DurationVar(&c.WaitIdle, "wait-idle", 0, "before each measurement, wait up to `D` for the machine to be idle (other processes under\n0.1 CPU for 3 s): on a machine shared with other work, figures taken beside it say less")
 	fs.BoolVar(&console, "console", false, "instead, time the console's answer to key presses while the receiver takes the first pattern's load,\nboth in this process as klaxon runs them")
 	fs.Float64Var(&rate, "rate", 0, "pace every load at `N` events a second (an open load from --workers goroutines: latency counts\nfrom when each event fell due) instead of --connections closed-loop connections. With --console,\nthe events go straight into the receiver's HTTP handler in this process (no sockets)")
 	fs.IntVar(&c.Workers, "workers", 1000, "with --rate: goroutines sending, each on an idle keep-alive connection or a new one")
