@@ -46,7 +46,8 @@ func runDBCopy(ctx context.Context, args []string, e Env) error {
 			"box to klaxon nodes on PostgreSQL without losing history or re-pointing senders: integrations keep their tokens\n"+
 			"(webhook URLs keep working), timers, chaos, removals and retired tokens; incidents keep their ids, every column and\n"+
 			"their timelines; the request journal comes along. The target must hold no klaxon data (a fresh database or\n"+
-			"schema); everything is copied in one transaction, all or nothing. The SQLite file is only read.\n\n"+
+			"schema); everything is copied in one transaction, all or nothing. The SQLite file is only read. PostgreSQL's text\n"+
+			"cannot hold bytes that are not UTF-8, nor NUL: a journaled body with them keeps U+FFFD in their place (it says how many).\n\n"+
 			"Stop the klaxon using --from first: a copy of a running one (--live) misses what it takes after the copy starts.", e.Stderr)
 	flags.StringVar(&from, "from", defaultDataDir(), "the data `DIR` to copy (KLAXON_DATA_DIR)")
 	flags.StringVar(&to, "to", "", "the PostgreSQL to copy into, `postgres://USER@HOST/DB` (?search_path=S for a schema); its schema is made or brought up to date")

@@ -117,7 +117,7 @@ func TestDBCopy(t *testing.T) {
 	}
 	// Again into the same target: refused, saying why.
 	code, out, errOut = run(t, "db", "copy", "--from", dir, "--to", target)
-	if code != 1 || !strings.Contains(errOut, "already holds 2 integrations and 2 incidents") || !strings.Contains(errOut, "fresh") {
+	if code != 1 || !strings.Contains(errOut, "already holds 2 integrations, 2 incidents and 3 journal entries") || !strings.Contains(errOut, "fresh") {
 		t.Fatalf("a second copy: %d %q %q", code, out, errOut)
 	}
 

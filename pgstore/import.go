@@ -64,7 +64,9 @@ func ImportSQLite(ctx context.Context, path, url string, opts ImportOptions) (*I
 		return nil, fmt.Errorf("%s: %w", where, err)
 	}
 	res := &Imported{Schema: schema, Replaced: map[string]int64{}, Skipped: map[string]int64{}}
-	if _, err := conn.Exec(ctx, "SET synchronous_commit TO on"); err != nil {
+	// The commit is on disk before the copy says it is done, and a server's
+	// statement_timeout does not cut a long COPY short.
+	if _, err := conn.Exec(ctx, "SET synchronous_commit TO on; SET statement_timeout TO 0"); err != nil {
 		return nil, err
 	}
 	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
@@ -138,9 +140,13 @@ func (e *NotEmptyError) Error() string {
 	if e.Requests > 0 {
 		held = append(held, count(e.Requests, "journal entry"))
 	}
+	list := held[len(held)-1]
+	if len(held) > 1 {
+		list = strings.Join(held[:len(held)-1], ", ") + " and " + list
+	}
 	return fmt.Sprintf("the target (schema %q) already holds %s; klaxon copies only into an empty database, so that ids and tokens stay as they were: "+
 		"copy into a fresh database (createdb klaxon_new) or a fresh schema (CREATE SCHEMA klaxon_new; then ?search_path=klaxon_new in the URL)",
-		e.Schema, strings.Join(held, " and "))
+		e.Schema, list)
 }
 
 func count(n int64, what string) string {

@@ -377,7 +377,7 @@ func TestImportSQLite(t *testing.T) {
 	if !errors.As(err, &ne) || ne.Integrations != 4 || ne.Incidents != 10 {
 		t.Fatalf("a second copy: %v; want NotEmptyError of 4 integrations and 10 incidents", err)
 	}
-	if !strings.Contains(err.Error(), "already holds 4 integrations and 10 incidents and 19 journal entries") || !strings.Contains(err.Error(), "CREATE SCHEMA") {
+	if !strings.Contains(err.Error(), "already holds 4 integrations, 10 incidents and 19 journal entries") || !strings.Contains(err.Error(), "CREATE SCHEMA") {
 		t.Errorf("the refusal says %q", err)
 	}
 	if n, _ := pg.CountIncidents(ctx, incidents.Filter{Status: "all"}); n != 10 {
