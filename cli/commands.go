@@ -70,7 +70,7 @@ Every command takes --help. Common flags: --listen ADDR (default ` + DefaultList
 
 // commandNames are the commands, for suggestions and completion.
 var commandNames = []string{"serve", "attach", "integrations", "incidents", "export", "ack", "unack", "resolve",
-	"severity", "priority", "send", "replay", "bench", "completion", "help"}
+	"severity", "priority", "send", "replay", "bench", "db", "completion", "help"}
 
 // Run runs the command line args and returns the exit status.
 func Run(ctx context.Context, args []string, e Env) int {
