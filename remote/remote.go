@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -33,6 +34,19 @@ type Client struct {
 	stream *http.Client
 	// Backoff bounds the waits between reconnects of Subscribe.
 	MinBackoff, MaxBackoff time.Duration
+	// retryAt is when Subscribe next tries to reconnect (unix nanoseconds),
+	// 0 while connected: the console says so when an action fails.
+	retryAt atomic.Int64
+}
+
+// Disconnected reports whether the event stream is down and, if so, when
+// the client tries to reconnect.
+func (c *Client) Disconnected() (retryAt time.Time, down bool) {
+	n := c.retryAt.Load()
+	if n == 0 {
+		return time.Time{}, false
+	}
+	return time.Unix(0, n), true
 }
 
 // New returns a client for the klaxon at base (http://host:port) with the API token.
@@ -431,6 +445,7 @@ func (c *Client) follow(ctx context.Context, ch chan incidents.Change) {
 	for ctx.Err() == nil {
 		err := c.streamOnce(ctx, func(x incidents.Change) { send(ch, x) }, func() {
 			backoff = c.MinBackoff
+			c.retryAt.Store(0)
 			// (Re)connected: say so, and have the reader reload what it missed.
 			send(ch, incidents.Change{Health: &incidents.Health{OK: true, Since: time.Now().UTC()}})
 			send(ch, incidents.Change{Resync: true})
@@ -442,6 +457,7 @@ func (c *Client) follow(ctx context.Context, ch chan incidents.Change) {
 		if errors.As(err, &uerr) {
 			err = uerr.Err // the URL is said already
 		}
+		c.retryAt.Store(time.Now().Add(backoff).UnixNano())
 		problem := fmt.Sprintf("disconnected from %s, retrying in %s; what is shown may be stale (%v)", c.base, backoff.Round(time.Millisecond), err)
 		send(ch, incidents.Change{Health: &incidents.Health{OK: false, Problem: problem, Since: time.Now().UTC()}})
 		select {
