@@ -19,6 +19,67 @@ type actMsg struct {
 	ids      []int64
 	action   incidents.PersonAction
 	fromPage bool // from an incident's page: the marks stay
+	// before is each incident as the person saw it when pressing the key
+	// (those on screen), so the answer can say what did not change.
+	before map[int64]incidents.Incident
+	// confirmed: a resolve the person said yes to (resolved is final).
+	confirmed bool
+}
+
+// seen records in as the person saw it before the action.
+func (a *actMsg) seen(in *incidents.Incident) {
+	if in == nil {
+		return
+	}
+	if a.before == nil {
+		a.before = map[int64]incidents.Incident{}
+	}
+	a.before[in.ID] = *in
+}
+
+// prompt is the question asked before a resolve: resolve #12 "disk full"? y/N
+func (a actMsg) prompt() string {
+	if len(a.ids) == 1 {
+		q := "resolve #" + itoa(a.ids[0])
+		if in, ok := a.before[a.ids[0]]; ok && !untitled(in.Title) {
+			q += " " + `"` + oneLine(in.Title, 40) + `"`
+		}
+		return q + "? y/N"
+	}
+	return "resolve " + plural(len(a.ids), "marked incident", "marked incidents") + "? y/N"
+}
+
+// changed reports whether the action changed in, by what was seen before
+// it; an incident not seen before counts as changed.
+func (a actMsg) changed(in *incidents.Incident) bool {
+	b, ok := a.before[in.ID]
+	if !ok || in == nil {
+		return true
+	}
+	switch a.action.Kind {
+	case incidents.EntryAcknowledged, incidents.EntryUnacknowledged:
+		return b.Status != in.Status
+	case incidents.EntrySeverityChanged:
+		return b.Severity != in.Severity
+	case incidents.EntryPriorityChanged:
+		return b.Priority != in.Priority
+	}
+	return true
+}
+
+// already is what an action that changed nothing says: "already acknowledged".
+func (a actMsg) already() string {
+	switch a.action.Kind {
+	case incidents.EntryAcknowledged:
+		return "already acknowledged"
+	case incidents.EntryUnacknowledged:
+		return "already triggered"
+	case incidents.EntrySeverityChanged:
+		return "already " + labelOr(string(a.action.Severity))
+	case incidents.EntryPriorityChanged:
+		return "already " + labelOr(string(a.action.Priority))
+	}
+	return "unchanged"
 }
 
 // applies reports whether the action is for incident id.
@@ -97,6 +158,30 @@ func sortIDs(ids []int64) { slices.Sort(ids) }
 // replayMsg asks to send a journaled request again (R).
 type replayMsg struct{ id int64 }
 
+// asks reports whether a must be confirmed first: a resolve, which is final.
+func (a actMsg) asks() bool { return a.action.Kind == incidents.EntryResolved && !a.confirmed }
+
+// ask holds a until the person answers (the root takes the answer, y or
+// anything else).
+func (c *common) ask(a actMsg) {
+	c.confirm = &a
+	c.setStatus(a.prompt())
+}
+
+// answer takes the key pressed while a resolve waits: y resolves, any
+// other key leaves the incidents as they are.
+func (c *common) answer(msg tea.KeyMsg) {
+	a := *c.confirm
+	c.confirm = nil
+	if msg.Type == tea.KeyRunes && (string(msg.Runes) == "y" || string(msg.Runes) == "Y") {
+		a.confirmed = true
+		c.clearStatus()
+		c.tell(a)
+		return
+	}
+	c.setStatus("not resolved")
+}
+
 // actions carries out what a person asks: actions on incidents, through
 // the Source (by: console), and replays through Options.Replay, one at a
 // time, so a key pressed twice does not page twice. It says how they went
@@ -116,17 +201,29 @@ func (a *actions) update(msg tea.Msg) tea.Cmd {
 				clear(c.marks) // done with them; severity and priority keep them to cycle again
 			}
 		}
-		return actCmd(c.src, msg.verb, msg.ids, msg.action)
+		return actCmd(c.src, msg)
 	case actedMsg:
+		changed := 0
+		for _, in := range msg.done {
+			if msg.act.changed(in) {
+				changed++
+			}
+		}
+		n := len(msg.act.ids)
 		switch {
-		case len(msg.errs) == 0 && len(msg.ids) == 1:
-			c.setStatus(sentence(msg.verb, "#"+itoa(msg.ids[0])))
+		case len(msg.errs) == 0 && n == 1 && changed == 0:
+			c.setStatus("#" + itoa(msg.act.ids[0]) + " " + msg.act.already())
+		case len(msg.errs) == 0 && n == 1:
+			c.setStatus(sentence(msg.act.verb, "#"+itoa(msg.act.ids[0])))
+		case len(msg.errs) == 0 && changed == n:
+			c.setStatus(sentence(msg.act.verb, plural(n, "incident", "incidents")))
 		case len(msg.errs) == 0:
-			c.setStatus(sentence(msg.verb, plural(len(msg.ids), "incident", "incidents")))
-		case len(msg.ids) == 1:
-			c.setError(incidents.ErrorMessage(msg.errs[0]))
+			c.setStatus(strings.TrimSuffix(msg.act.verb, ":") + ": " + thousands(changed) + " of " + thousands(n) + " changed (" +
+				thousands(n-changed) + " " + msg.act.already() + ")")
+		case n == 1:
+			c.setError(c.actionError(msg.errs[0]))
 		default:
-			c.setError(thousands(len(msg.errs)) + " of " + thousands(len(msg.ids)) + " failed: " + incidents.ErrorMessage(msg.errs[0]))
+			c.setError(thousands(len(msg.errs)) + " of " + thousands(n) + " failed: " + c.actionError(msg.errs[0]))
 		}
 		return c.tally.refresh()
 	case replayMsg:

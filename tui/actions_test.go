@@ -18,7 +18,7 @@ func TestResolvingTheSelectedIncidentSelectsItsNeighbour(t *testing.T) {
 	b := f.ingest(event{title: "two", sev: incidents.Sev2})
 	c := f.ingest(event{title: "three", sev: incidents.Sev3})
 	d := drive(t, New(f.svc, f.options()), 100, 24)
-	d.key("j", "r")
+	d.key("j", "r", "y") // resolved is final: y confirms
 	d.until("the resolution", func(m *Model) bool { return !m.hasOpen(b.ID) && m.open().win.Len() == 2 })
 	d.settle()
 	if d.m.selectedID() != c.ID {
@@ -124,7 +124,7 @@ func TestBulkResolveReportsPartialFailure(t *testing.T) {
 	if _, err := f.svc.Resolve(context.Background(), a.ID, incidents.ByAPI); err != nil {
 		t.Fatal(err)
 	}
-	d.key("r")
+	d.key("r", "y")
 	d.until("the outcome", func(m *Model) bool { return m.c.status.err })
 	if !strings.Contains(d.m.c.status.text, "1 of 2 failed") {
 		t.Fatalf("status %q", d.m.c.status.text)
@@ -198,7 +198,83 @@ func TestActionsApplyToTheRowDrawnUnderTheCursor(t *testing.T) {
 	// moved to, though no frame came between.
 	d.settle()
 	_ = d.m.View()
-	d.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("jr")})
+	d.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("jry")})
 	second := d.m.open().win.items[1].ID
 	d.until("the resolve", func(m *Model) bool { return f.incident(second).Status == incidents.Resolved })
+}
+
+// r asks first (resolved is final); only y resolves. Keys that can be undone
+// stay instant.
+func TestResolveAsksFirst(t *testing.T) {
+	f := newFixture(t)
+	a := f.ingest(event{title: "disk full", sev: incidents.Sev1})
+	b := f.ingest(event{title: "cpu hot", sev: incidents.Sev2})
+	d := drive(t, New(f.svc, f.options()), 100, 24)
+	d.key("r")
+	if !screenHas(&d.m, `resolve #`+itoa(a.ID)+` "disk full"? y/N`) {
+		t.Fatalf("no question:\n%s", d.m.View())
+	}
+	if in, _ := d.m.open().win.selected(); in.Status != incidents.Triggered {
+		t.Fatal("the row shows resolved before the answer")
+	}
+	d.key("n")
+	if d.m.c.confirm != nil || !strings.Contains(d.m.c.status.text, "not resolved") {
+		t.Fatalf("n: status %q", d.m.c.status.text)
+	}
+	d.settle()
+	if f.incident(a.ID).Status != incidents.Triggered {
+		t.Fatal("resolved without a yes")
+	}
+	// Marked: one question for all of them.
+	d.key("space", "space", "r")
+	if !screenHas(&d.m, "resolve 2 marked incidents? y/N") {
+		t.Fatalf("no bulk question:\n%s", d.m.View())
+	}
+	d.key("y")
+	d.until("both resolved", func(m *Model) bool {
+		return f.incident(a.ID).Status == incidents.Resolved && f.incident(b.ID).Status == incidents.Resolved
+	})
+	// On an incident's page too.
+	c := f.ingest(event{title: "third", sev: incidents.Sev1})
+	d.until("the arrival", func(m *Model) bool { return m.hasOpen(c.ID) })
+	d.key("home", "enter")
+	d.settle()
+	d.key("r")
+	if d.m.c.confirm == nil {
+		t.Fatal("r on a page did not ask")
+	}
+	d.key("y")
+	d.until("the page's resolve", func(m *Model) bool { return f.incident(c.ID).Status == incidents.Resolved })
+}
+
+// An action that changes nothing says so, alone and among marks.
+func TestActionsSayWhatDidNotChange(t *testing.T) {
+	f := newFixture(t)
+	a := f.ingest(event{title: "one", sev: incidents.Sev1})
+	b := f.ingest(event{title: "two", sev: incidents.Sev2})
+	c := f.ingest(event{title: "three", sev: incidents.Sev3})
+	d := drive(t, New(f.svc, f.options()), 100, 24)
+	d.key("u")
+	d.until("the answer", func(m *Model) bool { return m.c.status.text != "" })
+	if want := "#" + itoa(a.ID) + " already triggered"; d.m.c.status.text != want {
+		t.Fatalf("u on a triggered incident: %q, want %q", d.m.c.status.text, want)
+	}
+	if _, err := f.svc.Acknowledge(context.Background(), b.ID, incidents.ByAPI); err != nil {
+		t.Fatal(err)
+	}
+	d.until("b acknowledged on screen", func(m *Model) bool {
+		for _, in := range m.open().win.items {
+			if in.ID == b.ID {
+				return in.Status == incidents.Acknowledged
+			}
+		}
+		return false
+	})
+	d.settle()
+	d.key("space", "space", "space", "a")
+	d.until("the bulk answer", func(m *Model) bool { return strings.Contains(m.c.status.text, "of 3") })
+	if want := "acknowledged: 2 of 3 changed (1 already acknowledged)"; d.m.c.status.text != want {
+		t.Fatalf("bulk: %q, want %q", d.m.c.status.text, want)
+	}
+	_ = c
 }

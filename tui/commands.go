@@ -56,20 +56,19 @@ func loadDetailCmd(src Source, gen int, id int64) tea.Cmd {
 
 // actedMsg says how a person's action went, on one incident or on several.
 type actedMsg struct {
-	verb string
-	ids  []int64
+	act  actMsg // what was asked, with the incidents as seen before
 	done []*incidents.Incident
 	errs []error
 }
 
-// actCmd applies a to each incident in ids, one after another.
-func actCmd(src Source, verb string, ids []int64, a incidents.PersonAction) tea.Cmd {
+// actCmd applies a's action to each of its incidents, one after another.
+func actCmd(src Source, a actMsg) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), queryTimeout)
 		defer cancel()
-		msg := actedMsg{verb: verb, ids: ids}
-		for _, id := range ids {
-			in, err := src.Act(ctx, id, a)
+		msg := actedMsg{act: a}
+		for _, id := range a.ids {
+			in, err := src.Act(ctx, id, a.action)
 			if err != nil {
 				msg.errs = append(msg.errs, err)
 				continue

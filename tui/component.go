@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"errors"
+	"math"
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -48,6 +50,8 @@ type common struct {
 	query      string           // the filter applied to the incident lists
 	marks      map[int64]bool   // incidents marked for a bulk action
 	status     status           // the status line's message
+	focus      any              // the component that has the keys: a message belongs to it
+	confirm    *actMsg          // a resolve waiting for y (resolved is final)
 	tally      *tally           // the counts in the header and on the tabs
 	alarm      *alarm           // new sev1s and re-alerts: the bell, notes, the ! marks
 
@@ -71,13 +75,58 @@ func newCommon(src Source, opts Options) *common {
 // one component asks of another: open a page, act, filter.
 func (c *common) tell(msg tea.Msg) { c.told = append(c.told, msg) }
 
-// status is the status line's message.
+// status is the status line's message. It belongs to the view it came
+// from (shown only there) and expires.
 type status struct {
-	text string
-	err  bool
-	at   time.Time
+	text  string
+	err   bool
+	at    time.Time
+	owner any // the component that had the keys (nil: every view)
 }
 
-func (c *common) setStatus(s string) { c.status = status{text: s, at: c.now()} }
-func (c *common) setError(s string)  { c.status = status{text: s, err: true, at: c.now()} }
-func (c *common) clearStatus()       { c.status = status{} }
+// How long a message stays in the status line.
+const (
+	statusFor = 5 * time.Second
+	errorFor  = 10 * time.Second
+)
+
+func (c *common) setStatus(s string) { c.status = status{text: s, at: c.now(), owner: c.focus} }
+func (c *common) setError(s string) {
+	c.status = status{text: s, err: true, at: c.now(), owner: c.focus}
+}
+func (c *common) clearStatus() { c.status = status{} }
+
+// expired reports whether the message has been shown long enough.
+func (st status) expired(now time.Time) bool {
+	d := statusFor
+	if st.err {
+		d = errorFor
+	}
+	return st.text != "" && now.Sub(st.at) > d
+}
+
+// shownTo reports whether the message is for the component that has the keys.
+func (st status) shownTo(on any) bool { return st.owner == nil || st.owner == on }
+
+// disconnected is a Source that can be cut off from its klaxon (klaxon
+// attach's remote.Client).
+type disconnected interface {
+	Base() string
+	Disconnected() (retryAt time.Time, down bool)
+}
+
+// actionError explains why an action failed; an attached console whose
+// klaxon is out of reach says so rather than "internal error".
+func (c *common) actionError(err error) string {
+	var e *incidents.Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	if r, ok := c.src.(disconnected); ok {
+		if at, down := r.Disconnected(); down {
+			wait := max(1, int(math.Ceil(time.Until(at).Seconds()))) // the client's clock
+			return "not connected to " + r.Base() + "; retrying in " + itoa(int64(wait)) + " s"
+		}
+	}
+	return incidents.ErrorMessage(err)
+}

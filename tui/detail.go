@@ -194,6 +194,7 @@ func (d *detail) key(msg tea.KeyMsg) tea.Cmd {
 	case d.kind == detailIncident:
 		if a, ok := actionFor(k, msg, []int64{d.id}, d.in); ok {
 			a.fromPage = true
+			a.seen(d.in)
 			d.c.tell(a)
 		}
 	}

@@ -79,12 +79,15 @@ func (f *footer) statusLine() string {
 	// The message gets what the right side leaves (a replay's answer is long).
 	room := max(5, f.width-max(12, ansi.StringWidth(r))-2)
 	var left string
+	mine := c.status.shownTo(f.on)
 	switch err := f.on.loadErr(); {
 	case f.filter.active:
 		left = f.filter.View()
-	case c.status.text != "" && c.status.err:
+	case c.confirm != nil:
+		left = st.StatusErr.Render(oneLine(c.status.text, room))
+	case mine && c.status.text != "" && c.status.err:
 		left = st.StatusErr.Render("✗ " + oneLine(c.status.text, room-2))
-	case c.status.text != "":
+	case mine && c.status.text != "":
 		left = st.StatusOK.Render(oneLine(c.status.text, room))
 	case err != nil:
 		left = st.StatusErr.Render("✗ " + oneLine("cannot read: "+incidents.ErrorMessage(err), room-2))

@@ -174,6 +174,11 @@ func (r incidentRows) key(l *list[*incidents.Incident], msg tea.KeyMsg) (tea.Cmd
 	default:
 		ids, ref := r.targets(l)
 		if a, ok := actionFor(k, msg, ids, ref); ok {
+			for _, in := range l.win.items {
+				if a.applies(in.ID) {
+					a.seen(in)
+				}
+			}
 			if len(ids) > 0 {
 				c.tell(a)
 			}

@@ -144,7 +144,7 @@ func (l *list[T]) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		// The change also arrives through the subscription; reading now
 		// shows it even when the subscription is slow.
 		acted := changesMsg{incidents: map[int64]bool{}}
-		for _, id := range msg.ids {
+		for _, id := range msg.act.ids {
 			acted.incidents[id] = true
 		}
 		if l.rows.concerns(l, acted) {

@@ -2,7 +2,6 @@ package tui
 
 import (
 	"strings"
-	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -82,13 +81,16 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 
 // dispatch routes msg, then what the components told the root meanwhile.
 func (m *Model) dispatch(msg tea.Msg) tea.Cmd {
+	m.c.focus = m.focused()
 	cmds := []tea.Cmd{m.route(msg)}
 	for len(m.c.told) > 0 {
 		told := m.c.told[0]
 		m.c.told = m.c.told[1:]
+		m.c.focus = m.focused()
 		cmds = append(cmds, m.route(told))
 	}
 	m.footer.on = m.focused()
+	m.c.focus = m.footer.on
 	return tea.Batch(cmds...)
 }
 
@@ -125,10 +127,16 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 		c.query = msg.q
 		clear(c.marks) // act only on what can be seen
 		return tea.Batch(c.tally.filtered(), m.broadcast(msg))
-	case actMsg, actedMsg, replayMsg, replayedMsg:
+	case actMsg:
+		if msg.asks() {
+			c.ask(msg)
+			return nil
+		}
+		return tea.Batch(m.broadcast(msg), m.actions.update(msg))
+	case actedMsg, replayMsg, replayedMsg:
 		return tea.Batch(m.broadcast(msg), m.actions.update(msg))
 	case tickMsg:
-		if st := c.status; st.text != "" && !st.err && c.now().Sub(st.at) > 5*time.Second {
+		if c.status.expired(c.now()) && c.confirm == nil {
 			c.clearStatus()
 		}
 		return tea.Batch(tickCmd(), m.broadcast(msg))
@@ -161,6 +169,7 @@ func (m *Model) hear(msg changesMsg) tea.Cmd {
 		}
 		c.live = false
 		c.setError("live updates stopped; press a view key (1-4) to reload")
+		c.status.owner = nil // every view's
 	} else {
 		cmds = append(cmds, waitForChangesCmd(m.sub))
 	}
@@ -199,6 +208,10 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		back := m.dispatch(tea.KeyMsg{Type: tea.KeyEsc})
 		msg.Alt = false
 		return tea.Batch(back, m.dispatch(msg))
+	}
+	if m.c.confirm != nil && msg.Type != tea.KeyCtrlC {
+		m.c.answer(msg) // resolve? y/N: the key answers, nothing else
+		return nil
 	}
 	if m.filter.active {
 		switch {
