@@ -24,6 +24,38 @@ type AlertOutcome struct {
 	Warnings []string `json:"warnings,omitempty"`
 }
 
+// Record fills in req's answer from what its events did, inside the store's
+// transaction: the outcome, the first incident, the warnings (own — the
+// request's own — then each event's), each alert's outcome for a request
+// that can carry several, and the status and body answer makes (nil: SPEC
+// §2's answer to one event). Both stores call it, so the journal holds the
+// same thing whichever keeps it.
+func Record(req *Request, own []string, evs []Event, results []IngestResult, answer Answer) error {
+	req.Incident = 0
+	warnings := own
+	for _, res := range results {
+		warnings = append(warnings[:len(warnings):len(warnings)], res.Warnings...)
+		if req.Incident == 0 && res.Incident != nil {
+			req.Incident = res.Incident.ID
+		}
+	}
+	req.Outcome, req.Warnings = Summary(results), warnings
+	if len(req.Warnings) == 0 {
+		req.Warnings = nil
+	}
+	if len(evs) > 1 || req.Kind == KindAlertmanager || req.Kind == KindGrafana {
+		req.Alerts = Outcomes(evs, results)
+	}
+	var err error
+	if answer == nil {
+		req.Status = 200
+		req.Response, err = results[0].MarshalJSON()
+	} else {
+		req.Status, req.Response, err = answer(results)
+	}
+	return err
+}
+
 // Outcomes pairs each event with its result.
 func Outcomes(evs []Event, results []IngestResult) []AlertOutcome {
 	out := make([]AlertOutcome, 0, len(results))

@@ -109,33 +109,14 @@ func (db *DB) IngestAll(ctx context.Context, integ *incidents.Integration, evs [
 	}
 	results := make([]incidents.IngestResult, len(evs))
 	err = db.write(ctx, func(tx *sql.Tx) error {
-		req.Incident = 0
-		warnings := own
 		for i, ev := range evs {
 			res, err := db.ingestOne(tx, integ, ev, req.At)
 			if err != nil {
 				return err
 			}
 			results[i] = res
-			warnings = append(warnings[:len(warnings):len(warnings)], res.Warnings...)
-			if req.Incident == 0 && res.Incident != nil {
-				req.Incident = res.Incident.ID
-			}
 		}
-		req.Outcome, req.Warnings = incidents.Summary(results), warnings
-		if len(req.Warnings) == 0 {
-			req.Warnings = nil
-		}
-		if len(evs) > 1 || req.Kind == incidents.KindAlertmanager || req.Kind == incidents.KindGrafana {
-			req.Alerts = incidents.Outcomes(evs, results)
-		}
-		var err error
-		if answer == nil {
-			req.Status = 200
-			req.Response, err = results[0].MarshalJSON()
-		} else {
-			req.Status, req.Response, err = answer(results)
-		}
+		err := incidents.Record(req, own, evs, results, answer)
 		if err != nil {
 			return err
 		}
