@@ -71,7 +71,12 @@ func TestTheThreeConsolesShowAndRingTheSame(t *testing.T) {
 			for name, s := range consoles {
 				texts[name] = s.text()
 			}
-			agree := texts["local"] == texts["attach"] && texts["local"] == texts["ssh"]
+			// The attached console says where it is attached; else the same.
+			host := strings.TrimPrefix(api.URL, "http://")
+			attachedTo := strings.Contains(firstLine(texts["attach"]), " @"+host+" ")
+			texts["attach"] = sameHeader(strings.Replace(texts["attach"], " @"+host, "", 1))
+			texts["local"], texts["ssh"] = sameHeader(texts["local"]), sameHeader(texts["ssh"])
+			agree := attachedTo && texts["local"] == texts["attach"] && texts["local"] == texts["ssh"]
 			for _, w := range want {
 				agree = agree && strings.Contains(texts["local"], w)
 			}
@@ -387,4 +392,15 @@ func (s *screen) bells() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.rang
+}
+
+func firstLine(s string) string {
+	first, _, _ := strings.Cut(s, "\n")
+	return first
+}
+
+// sameHeader has the first line's words only, one space apart.
+func sameHeader(s string) string {
+	first, rest, _ := strings.Cut(s, "\n")
+	return strings.Join(strings.Fields(first), " ") + "\n" + rest
 }

@@ -257,6 +257,9 @@ func (d *detail) title() string {
 			lead += st.StatusErr.Render(stormLabel) + " "
 		}
 		tail := "  seen " + age(d.c.now(), in.LastSeen) + " ago"
+		if a := age(d.c.now(), in.LastSeen); a == "now" {
+			tail = "  seen just now"
+		}
 		room := max(5, w-ansi.StringWidth(lead)-ansi.StringWidth(tail))
 		name := st.Bold.Render(oneLine(in.Title, room))
 		if untitled(in.Title) {

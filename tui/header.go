@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"net/url"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -38,6 +39,9 @@ func (h *header) lines() []string {
 	c, st := h.c, h.c.styles
 	var b strings.Builder
 	b.WriteString(st.Brand.Render("KLAXON"))
+	if at := h.attachedTo(); at != "" {
+		b.WriteString(st.Dim.Render(" @") + st.URL.Render(at)) // klaxon attach: not this process's klaxon
+	}
 	b.WriteString("  ")
 	if t := c.tally; t.loaded {
 		b.WriteString(st.Dim.Render("open "))
@@ -63,9 +67,13 @@ func (h *header) lines() []string {
 	default:
 		right = st.StatusOK.Render("● live")
 	}
+	// The indicator stays at every width: the counts give way to it.
+	if room := h.width - ansi.StringWidth(right) - 1; ansi.StringWidth(left) > room {
+		left = ansi.Truncate(strings.TrimRight(left, " "), max(0, room), "")
+	}
 	out := []string{left + strings.Repeat(" ", max(1, h.width-ansi.StringWidth(left)-ansi.StringWidth(right))) + right}
 	if c.opts.WebhookURL != "" {
-		out = append(out, h.webhookLine())
+		out = append(out, h.webhookLines()...)
 	}
 	if !c.health.OK {
 		out = append(out, h.healthWarning())
@@ -82,7 +90,7 @@ const notReceiving = "⚠ NOT RECEIVING"
 func (h *header) height() int {
 	n := 1
 	if h.c.opts.WebhookURL != "" {
-		n++
+		n += len(h.webhookLines())
 	}
 	if !h.c.health.OK {
 		n++
@@ -124,11 +132,62 @@ func (h *header) webhookKind() incidents.Kind {
 	return ""
 }
 
-// webhookLine is the header's line with the webhook URL, and the kind that
-// reads it when there is room: "(alertmanager)", else "(am)", else none.
-func (h *header) webhookLine() string {
+// attachedTo is the host:port of the klaxon an attached console shows
+// ("" for this process's own).
+func (h *header) attachedTo() string {
+	r, ok := h.c.src.(interface{ Base() string })
+	if !ok {
+		return ""
+	}
+	base := r.Base()
+	if u, err := url.Parse(base); err == nil && u.Host != "" {
+		base = u.Host
+	}
+	return termtext.Line(base)
+}
+
+// webhookLines are the header's lines with the webhook URL, and the kind
+// that reads it when there is room: "(alertmanager)", else "(am)", else
+// none. A URL wider than the screen is wrapped, never cut: a person copies
+// it whole.
+func (h *header) webhookLines() []string {
 	st := h.c.styles
 	url := termtext.Line(h.c.opts.WebhookURL)
+	if 8+ansi.StringWidth(url) > h.width {
+		parts := wrapURL(url, h.width)
+		if len(parts) > maxURLLines {
+			// Too narrow to wrap it: cut, and say so with the ellipsis.
+			parts = []string{ansi.Truncate(url, h.width, ellipsis)}
+		}
+		var out []string
+		for _, part := range parts {
+			out = append(out, st.URL.Render(part))
+		}
+		return out
+	}
+	return []string{h.webhookLine(url)}
+}
+
+// maxURLLines is the most lines the webhook URL wraps to.
+const maxURLLines = 3
+
+// wrapURL breaks url into pieces of at most width cells.
+func wrapURL(url string, width int) []string {
+	width = max(1, width)
+	var out []string
+	for ansi.StringWidth(url) > width {
+		part := ansi.Truncate(url, width, "")
+		if part == "" {
+			break
+		}
+		out = append(out, part)
+		url = url[len(part):]
+	}
+	return append(out, url)
+}
+
+func (h *header) webhookLine(url string) string {
+	st := h.c.styles
 	line := st.Dim.Render("webhook ") + st.URL.Render(url)
 	k := h.webhookKind()
 	if k == "" {
@@ -189,13 +248,30 @@ func (h *header) chaosWarning() string {
 
 // tabs is the line of tabs: each page's key, name and count, the one shown
 // in brackets. A hidden page is a tab only while it is shown.
-func tabs(st Styles, pages []page, keys []key.Binding, shown int) string {
+// Narrower than the tabs, the others shrink to their keys, then go: the one
+// shown stays.
+func tabs(st Styles, pages []page, keys []key.Binding, shown, width int) string {
+	line := ""
+	for _, short := range []int{0, 1, 2} {
+		line = tabLine(st, pages, keys, shown, short)
+		if ansi.StringWidth(line) <= width {
+			break
+		}
+	}
+	return line
+}
+
+// tabLine draws the tabs: short 1 shows the others by key only, 2 not at all.
+func tabLine(st Styles, pages []page, keys []key.Binding, shown, short int) string {
 	var b strings.Builder
 	for i, p := range pages {
-		if p.isHidden() && i != shown {
+		if p.isHidden() && i != shown || short == 2 && i != shown {
 			continue
 		}
 		label := keys[i].Keys()[0] + " " + p.tab()
+		if short == 1 && i != shown {
+			label = keys[i].Keys()[0]
+		}
 		if i == shown {
 			b.WriteString(st.TabActive.Render("[" + label + "]"))
 		} else {

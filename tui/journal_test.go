@@ -21,8 +21,8 @@ func TestSuppressedAndRequestViews(t *testing.T) {
 	if d.m.c.tally.counts.suppressed != 2 || d.m.c.tally.counts.requests != 3 {
 		t.Fatalf("counts %+v", d.m.c.tally.counts)
 	}
-	if !strings.Contains(tabs(d.m.c.styles, d.m.pages, d.m.tabKeys, d.m.shown), "2 Suppressed 2") || !strings.Contains(tabs(d.m.c.styles, d.m.pages, d.m.tabKeys, d.m.shown), "4 Requests 3") {
-		t.Fatalf("tabs %q", tabs(d.m.c.styles, d.m.pages, d.m.tabKeys, d.m.shown))
+	if !strings.Contains(tabs(d.m.c.styles, d.m.pages, d.m.tabKeys, d.m.shown, 120), "2 Suppressed 2") || !strings.Contains(tabs(d.m.c.styles, d.m.pages, d.m.tabKeys, d.m.shown, 120), "4 Requests 3") {
+		t.Fatalf("tabs %q", tabs(d.m.c.styles, d.m.pages, d.m.tabKeys, d.m.shown, 120))
 	}
 	d.key("tab")
 	d.settle()

@@ -296,8 +296,10 @@ func (m *Model) setPage(i int) tea.Cmd {
 // relayout sizes the components for the screen, when it or the lines the
 // header and the footer take have changed.
 func (m *Model) relayout() {
+	widthChanged := m.width != m.header.width
+	m.header.SetSize(m.width, 0) // its lines depend on the width (the URL wraps)
 	body := max(2, m.height-m.header.height()-1-m.footer.height())
-	if body == m.body && m.width == m.header.width {
+	if body == m.body && !widthChanged {
 		return
 	}
 	m.body = body
@@ -317,7 +319,7 @@ func (m Model) View() string {
 	}
 	lines := make([]string, 0, m.height)
 	lines = append(lines, m.header.lines()...)
-	lines = append(lines, tabs(m.c.styles, m.pages, m.tabKeys, m.shown))
+	lines = append(lines, tabs(m.c.styles, m.pages, m.tabKeys, m.shown, m.width))
 	var body string
 	if m.detail.shown() {
 		body = m.detail.View()

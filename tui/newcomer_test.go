@@ -3,9 +3,12 @@ package tui
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
 
 	"klaxon/incidents"
 )
@@ -67,5 +70,55 @@ func TestStatusBelongsToItsViewAndExpires(t *testing.T) {
 	d.send(tickMsg{})
 	if d.m.c.status.text != "" {
 		t.Fatal("an error did not expire")
+	}
+}
+
+// At 40 columns and fewer the webhook URL is wrapped whole, and the tab
+// shown and the health indicator stay.
+func TestNarrowKeepsTheURLTheTabAndTheIndicator(t *testing.T) {
+	f := newFixture(t)
+	f.ingest(event{title: "one", sev: incidents.Sev1})
+	opts := f.options()
+	opts.WebhookURL = "http://203.0.113.7:8080/Zm9vYmFyYmF6cXV4cXV1eA/push-events"
+	d := drive(t, New(f.svc, opts), 40, 12)
+	d.settle()
+	for _, w := range []int{40, 30, 24} {
+		d.send(tea.WindowSizeMsg{Width: w, Height: 12})
+		screen := d.m.View()
+		fitsIn(t, "narrow", screen, w, 12)
+		lines := strings.Split(screen, "\n")
+		if !strings.HasSuffix(lines[0], "● live") {
+			t.Fatalf("at %d the indicator is gone:\n%s", w, screen)
+		}
+		if !strings.Contains(strings.Join(lines, ""), opts.WebhookURL) {
+			t.Fatalf("at %d the URL is not whole:\n%s", w, screen)
+		}
+		if !strings.Contains(screen, "[1 Open 1]") {
+			t.Fatalf("at %d the tab shown is gone:\n%s", w, screen)
+		}
+		d.key("4")
+		if !strings.Contains(d.m.View(), "[4 Requests") {
+			t.Fatalf("at %d the Requests tab is gone:\n%s", w, d.m.View())
+		}
+		d.key("1")
+	}
+	// Trouble: NOT RECEIVING stays too.
+	d.send(changesMsg{incidents: map[int64]bool{}, health: &incidents.Health{OK: false, Problem: "disk full"}})
+	if l := headerLine(&d.m); !strings.HasSuffix(l, notReceiving) {
+		t.Fatalf("at 24: %q", l)
+	}
+}
+
+// An incident seen this second reads "seen just now", not "seen now ago".
+func TestDetailSaysSeenJustNow(t *testing.T) {
+	f := newFixture(t)
+	f.liveFrom()
+	f.ingest(event{title: "fresh", sev: incidents.Sev1})
+	d := drive(t, New(f.svc, f.options()), 100, 24)
+	d.settle()
+	d.key("enter")
+	d.settle()
+	if !screenHas(&d.m, "seen just now") || screenHas(&d.m, "now ago") {
+		t.Fatalf("header:\n%s", d.m.View())
 	}
 }
