@@ -125,14 +125,16 @@ func (r incidentRows) empty(l *list[*incidents.Incident]) []string {
 		return out
 	}
 	url := termtext.Line(c.opts.WebhookURL)
-	return append(out,
-		"  Alerts arrive at this integration's webhook URL:",
-		"    "+st.URL.Render(url),
-		"",
-		"  Page yourself to see one arrive:",
-		"    "+st.Code.Render(`curl -d '{"title":"test page","severity":"sev2"}' \`),
-		"      "+st.Code.Render(url),
-	)
+	out = append(out, "  Alerts arrive at this integration's webhook URL:")
+	for _, part := range wrapURL(url, l.width-4) { // whole, never cut
+		out = append(out, "    "+st.URL.Render(part))
+	}
+	out = append(out, "", "  Page yourself to see one arrive:",
+		"    "+st.Code.Render(`curl -d '{"title":"test page","severity":"sev2"}' \`))
+	for _, part := range wrapURL(url, l.width-6) {
+		out = append(out, "      "+st.Code.Render(part))
+	}
+	return out
 }
 
 func (r incidentRows) total(l *list[*incidents.Incident]) (int, bool, bool) {
