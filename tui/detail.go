@@ -243,7 +243,7 @@ func (d *detail) title() string {
 	switch {
 	case d.kind == detailRequest && d.req != nil:
 		r := d.req
-		return fmt.Sprintf("%s %s → %d %s", oneLine(r.Method, 8), oneLine(r.Path, 60), r.Status, oneLine(string(r.Outcome), 12))
+		return fmt.Sprintf("request %d: %s %s → %d %s", r.ID, oneLine(r.Method, 8), oneLine(r.Path, 60), r.Status, oneLine(string(r.Outcome), 12))
 	case d.in != nil:
 		in := d.in
 		sevStyle, sevLabel := st.Severity(in.Severity)

@@ -94,9 +94,10 @@ func (requestRows) help(k KeyMap) helpKeys          { return k.requestsHelp() }
 
 func (requestRows) read(c *common) fetcher[*incidents.Request] { return c.src.Requests }
 
-func (requestRows) columns(*list[*incidents.Request], []*incidents.Request) []column {
+func (r requestRows) columns(_ *list[*incidents.Request], rows []*incidents.Request) []column {
 	return []column{
 		{title: "AGE", width: 4, align: alignRight},
+		{title: "ID", width: max(2, idWidth(rows, r.idOf)-1), align: alignRight}, // what klaxon replay asks for
 		{title: "METHOD", width: 6},
 		{title: "KIND", width: 4, wideFrom: 120, wide: 12}, // its full name from 120 columns
 		{title: "PATH", width: 5, grow: 2},
@@ -128,6 +129,7 @@ func (requestRows) draw(l *list[*incidents.Request], r *incidents.Request, t tab
 	}
 	return ' ', append(cells,
 		cell{text: age(now, r.At)},
+		cell{text: itoa(r.ID), style: &st.Dim},
 		cell{text: r.Method, raw: true},
 		cell{text: kindLabel(r.Kind, t.width("KIND"))},
 		cell{text: r.Path, raw: true},

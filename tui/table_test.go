@@ -35,10 +35,10 @@ func TestColumnsAreLaidOutFromTheirDeclaration(t *testing.T) {
 	}
 	// The requests' KIND widens on wide screens; PATH and REASON share 2:3.
 	req := requestRows{}.columns(nil, nil)
-	if w := layout(req, 119).widths; w[2] != 4 || w[3] != 33 || w[6] != 51 {
+	if w := layout(req, 119).widths; w[3] != 4 || w[4] != 32 || w[7] != 49 {
 		t.Errorf("requests at 119: %v", w)
 	}
-	if w := layout(req, 120).widths; w[2] != 12 || w[3] != 30 || w[6] != 47 {
+	if w := layout(req, 120).widths; w[3] != 12 || w[4] != 29 || w[7] != 45 {
 		t.Errorf("requests at 120: %v", w)
 	}
 }
