@@ -35,7 +35,7 @@ func (r incidentRows) help(k KeyMap) helpKeys            { return k.incidentList
 func (r incidentRows) read(c *common) fetcher[*incidents.Incident] {
 	src, status, query := c.src, r.status, c.query
 	return func(ctx context.Context, limit int, cursor string) (incidents.Page[*incidents.Incident], error) {
-		return src.ListIncidents(ctx, incidents.Filter{Status: status, Query: query, Limit: limit, Cursor: cursor})
+		return listMatching(ctx, src, query, status, limit, cursor)
 	}
 }
 

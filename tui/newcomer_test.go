@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -120,5 +121,43 @@ func TestDetailSaysSeenJustNow(t *testing.T) {
 	d.settle()
 	if !screenHas(&d.m, "seen just now") || screenHas(&d.m, "now ago") {
 		t.Fatalf("header:\n%s", d.m.View())
+	}
+}
+
+// The Open filter reads #75, sev1, p2 and ack as well as text.
+func TestFilterReadsIDSeverityPriorityAndStatus(t *testing.T) {
+	f := newFixture(t)
+	a := f.ingest(event{title: "disk full", sev: incidents.Sev1})
+	b := f.ingest(event{title: "disk slow", sev: incidents.Sev2})
+	c := f.ingest(event{title: "cpu hot", sev: incidents.Sev2})
+	ctx := context.Background()
+	if _, err := f.svc.Acknowledge(ctx, b.ID, incidents.ByAPI); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.SetPriority(ctx, c.ID, "p2", incidents.ByAPI); err != nil {
+		t.Fatal(err)
+	}
+	d := drive(t, New(f.svc, f.options()), 100, 24)
+	d.settle()
+	for _, tc := range []struct {
+		q    string
+		want []int64
+	}{
+		{"#" + itoa(b.ID), []int64{b.ID}},
+		{"sev1", []int64{a.ID}},
+		{"sev2 disk", []int64{b.ID}},
+		{"p2", []int64{c.ID}},
+		{"ack", []int64{b.ID}},
+		{"trig disk", []int64{a.ID}},
+		{"#" + itoa(a.ID) + " sev2", nil},
+	} {
+		d.send(queryMsg{q: tc.q})
+		d.settle()
+		if got := d.m.openIDs(); !slices.Equal(got, tc.want) {
+			t.Errorf("%q: %v, want %v", tc.q, got, tc.want)
+		}
+		if n := d.m.c.tally.counts.open; n != len(tc.want) {
+			t.Errorf("%q: the tab counts %d, want %d", tc.q, n, len(tc.want))
+		}
 	}
 }

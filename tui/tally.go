@@ -125,8 +125,12 @@ func countCmd(src Source, gen int, query string) tea.Cmd {
 		}
 		if query != "" {
 			// The tabs count what the filter selects; the header stays whole.
-			c.open = count(incidents.Filter{Status: "open", Query: query})
-			c.resolved = count(incidents.Filter{Status: string(incidents.Resolved), Query: query})
+			matching := func(list string) int {
+				n, err := countMatching(ctx, src, query, list)
+				errs = append(errs, err)
+				return n
+			}
+			c.open, c.resolved = matching("open"), matching(string(incidents.Resolved))
 		}
 		exact := false
 		if jc, ok := src.(JournalCounter); ok {
