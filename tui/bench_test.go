@@ -226,7 +226,7 @@ func BenchmarkFilter(b *testing.B) {
 	queries := []string{"host-0420", "latency"}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		d.run(d.m.update(queryMsg{queries[i%2]}))
+		d.run(d.m.update(queryMsg{q: queries[i%2]}))
 		d.settleLoads()
 		if d.m.open().win.Len() == 0 {
 			b.Fatal("the filter found nothing")

@@ -47,7 +47,8 @@ type common struct {
 	subscribed bool             // reads may start: no change after them is missed
 	live       bool             // changes are being heard
 	health     incidents.Health // whether klaxon is taking alerts (and the console hearing them)
-	query      string           // the filter applied to the incident lists
+	query      string           // the filter applied to the incident lists and the requests
+	outcome    int              // the requests shown: outcomeAll, outcomeRefused, outcomeAccepted
 	marks      map[int64]bool   // incidents marked for a bulk action
 	status     status           // the status line's message
 	focus      any              // the component that has the keys: a message belongs to it

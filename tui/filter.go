@@ -24,7 +24,10 @@ type filter struct {
 type filterMsg struct{}
 
 // queryMsg applies a filter to the incident lists ("" clears it).
-type queryMsg struct{ q string }
+type queryMsg struct {
+	q       string
+	outcome bool // the Requests list's outcome changed (o)
+}
 
 // filterTypedMsg applies what was typed once typing pauses.
 type filterTypedMsg struct{ seq int }
@@ -35,7 +38,7 @@ func newFilter(c *common) *filter {
 	st := c.styles
 	in := textinput.New()
 	in.Prompt = "/"
-	in.Placeholder = "filter title, details, integration"
+	in.Placeholder = "filter: text, #id, sev1, p2, ack"
 	in.PromptStyle = st.Bold
 	in.TextStyle = st.renderer.NewStyle()
 	in.PlaceholderStyle = st.Dim
@@ -77,7 +80,7 @@ func (f *filter) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return f, f.key(msg)
 	case filterTypedMsg:
 		if msg.seq == f.seq && f.active {
-			f.c.tell(queryMsg{f.input.Value()})
+			f.c.tell(queryMsg{q: f.input.Value()})
 		}
 	case queryMsg:
 		if !f.active {
@@ -92,7 +95,7 @@ func (f *filter) key(msg tea.KeyMsg) tea.Cmd {
 	switch {
 	case key.Matches(msg, k.FilterApply):
 		f.close()
-		f.c.tell(queryMsg{f.input.Value()})
+		f.c.tell(queryMsg{q: f.input.Value()})
 		return nil
 	case key.Matches(msg, k.FilterCancel):
 		f.close()

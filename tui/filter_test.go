@@ -112,7 +112,7 @@ func TestFilterLineAsksForTheQuery(t *testing.T) {
 		t.Fatalf("a pause after an older change applied: %v", c.told)
 	}
 	fl.Update(filterTypedMsg{seq: fl.seq})
-	if len(c.told) != 1 || c.told[0] != (queryMsg{"db"}) {
+	if len(c.told) != 1 || c.told[0] != (queryMsg{q: "db"}) {
 		t.Fatalf("told %v, want the query db", c.told)
 	}
 	c.told = nil

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"time"
@@ -92,7 +93,80 @@ func (requestRows) what() string                    { return "the request journa
 func (requestRows) idOf(r *incidents.Request) int64 { return r.ID }
 func (requestRows) help(k KeyMap) helpKeys          { return k.requestsHelp() }
 
-func (requestRows) read(c *common) fetcher[*incidents.Request] { return c.src.Requests }
+// read reads the journal; with a filter (the filter line's words, and o's
+// refused-only or accepted-only) it is applied here, over the pages read:
+// the API has no filter for the journal. A read goes on through at most
+// requestScan pages until one row matches, so a rare match still shows.
+func (requestRows) read(c *common) fetcher[*incidents.Request] {
+	src, words, outcome := c.src, strings.Fields(strings.ToLower(c.query)), c.outcome
+	if len(words) == 0 && outcome == outcomeAll {
+		return src.Requests
+	}
+	return func(ctx context.Context, limit int, cursor string) (incidents.Page[*incidents.Request], error) {
+		var out incidents.Page[*incidents.Request]
+		for range requestScan {
+			page, err := src.Requests(ctx, limit, cursor)
+			if err != nil {
+				return out, err
+			}
+			for _, r := range page.Items {
+				if requestMatches(r, words, outcome) {
+					out.Items = append(out.Items, r)
+				}
+			}
+			out.NextCursor = page.NextCursor
+			if len(out.Items) > 0 || page.NextCursor == "" || page.NextCursor == cursor {
+				break
+			}
+			cursor = page.NextCursor
+		}
+		return out, nil
+	}
+}
+
+// requestScan is how many pages one filtered read of the journal goes through.
+const requestScan = 25
+
+// Which requests the Requests list shows (o cycles them).
+const (
+	outcomeAll = iota
+	outcomeRefused
+	outcomeAccepted
+)
+
+var outcomeNames = []string{"all requests", "refused only", "accepted only"}
+
+// requestMatches reports whether r has every word (in its method, path,
+// answer, outcome, reason, integration or body) and the outcome asked for.
+func requestMatches(r *incidents.Request, words []string, outcome int) bool {
+	refused := r.Status >= 400
+	if outcome == outcomeRefused && !refused || outcome == outcomeAccepted && refused {
+		return false
+	}
+	hay := strings.ToLower(strings.Join(append([]string{r.Method, r.Path, strconv.Itoa(r.Status), string(r.Outcome),
+		r.Error, r.Integration, string(r.Kind), r.Body}, r.Warnings...), "\n"))
+	for _, w := range words {
+		if !strings.Contains(hay, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// filtered reports whether the list shows only some requests.
+func (requestRows) filtered(c *common) bool { return c.query != "" || c.outcome != outcomeAll }
+
+// update reads the list again for a new filter.
+func (requestRows) update(l *list[*incidents.Request], msg tea.Msg) tea.Cmd {
+	if _, ok := msg.(queryMsg); ok {
+		if l.shown {
+			return l.restart()
+		}
+		l.win.reset()
+		l.win.stale = true
+	}
+	return nil
+}
 
 func (r requestRows) columns(_ *list[*incidents.Request], rows []*incidents.Request) []column {
 	return []column{
@@ -157,7 +231,11 @@ func (requestRows) empty(l *list[*incidents.Request]) []string {
 	return out
 }
 
-func (requestRows) total(l *list[*incidents.Request]) (int, bool, bool) {
+func (r requestRows) total(l *list[*incidents.Request]) (int, bool, bool) {
+	if r.filtered(l.c) && l.shown {
+		// Shown: the matches read (the journal has no count of them).
+		return l.win.Len(), true, l.win.more()
+	}
 	t := l.c.tally
 	return t.counts.requests, t.loaded, t.counts.requestsMore
 }
@@ -179,6 +257,12 @@ func (requestRows) key(l *list[*incidents.Request], msg tea.KeyMsg) (tea.Cmd, bo
 		if r, ok := l.win.aimed(); ok {
 			l.c.tell(replayMsg{id: r.ID})
 		}
+	case key.Matches(msg, k.Filter):
+		l.c.tell(filterMsg{})
+	case key.Matches(msg, k.Outcome):
+		l.c.outcome = (l.c.outcome + 1) % len(outcomeNames)
+		l.c.setStatus("requests: " + outcomeNames[l.c.outcome])
+		l.c.tell(queryMsg{q: l.c.query, outcome: true})
 	case isAction(k, msg):
 		l.c.setStatus("requests cannot be acted on; switch to Open (1)")
 	default:

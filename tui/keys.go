@@ -23,6 +23,7 @@ type KeyMap struct {
 	PriorityBack   key.Binding
 	Mark           key.Binding
 	Replay         key.Binding // enabled only when Options.Replay is set
+	Outcome        key.Binding // Requests: all, refused only, accepted only
 	Filter         key.Binding
 	FilterApply    key.Binding
 	FilterCancel   key.Binding
@@ -66,6 +67,7 @@ func DefaultKeyMap() KeyMap {
 		Mark:          key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "mark")),
 		Replay:        key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "replay")),
 		Filter:        key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
+		Outcome:       key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "refused/accepted")),
 		FilterApply:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "keep filter")),
 		FilterCancel:  key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter")),
 
@@ -119,10 +121,10 @@ func (k KeyMap) journalHelp() helpKeys {
 
 func (k KeyMap) requestsHelp() helpKeys {
 	return helpKeys{
-		short: []key.Binding{k.Up, k.Down, k.Detail, k.Replay, k.NextView, k.Views, k.Help, k.Quit},
+		short: []key.Binding{k.Up, k.Down, k.Detail, k.Replay, k.Filter, k.Outcome, k.NextView, k.Views, k.Help, k.Quit},
 		full: [][]key.Binding{
 			{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End},
-			{k.Detail, k.Back, k.Replay},
+			{k.Detail, k.Back, k.Replay, k.Filter, k.Outcome},
 			{k.NextView, k.PrevView, k.Views, k.Integrations, k.Help, k.Quit},
 		},
 	}

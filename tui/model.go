@@ -121,7 +121,7 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 	case filterMsg:
 		return m.filter.open()
 	case queryMsg:
-		if msg.q == c.query {
+		if msg.q == c.query && !msg.outcome {
 			return m.broadcast(msg)
 		}
 		c.query = msg.q

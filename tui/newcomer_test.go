@@ -161,3 +161,46 @@ func TestFilterReadsIDSeverityPriorityAndStatus(t *testing.T) {
 		}
 	}
 }
+
+// The Requests list filters by text (/) and by outcome (o): refused only,
+// accepted only, all. Client-side, over the journal pages read.
+func TestRequestsFilterByTextAndOutcome(t *testing.T) {
+	f := newFixture(t)
+	f.ingest(event{title: "disk full", sev: incidents.Sev1})
+	f.ingest(event{title: "cpu hot", sev: incidents.Sev2})
+	if err := f.svc.Journal(context.Background(), &incidents.Request{At: t0.Add(time.Minute), Method: "POST", Path: "/<unknown>/push-events",
+		Status: 404, Outcome: incidents.OutcomeError, Error: "no integration has this token", Body: "{}", Response: []byte(`{"ok":false}`)}); err != nil {
+		t.Fatal(err)
+	}
+	d := drive(t, New(f.svc, f.options()), 120, 30)
+	d.key("4")
+	d.settle()
+	if n := d.m.requests().win.Len(); n != 3 {
+		t.Fatalf("%d requests, want 3", n)
+	}
+	d.key("o")
+	d.settle()
+	if rs := d.m.requests().win.items; len(rs) != 1 || rs[0].Status != 404 {
+		t.Fatalf("refused only: %d rows", len(rs))
+	}
+	d.key("o")
+	d.settle()
+	if n := d.m.requests().win.Len(); n != 2 {
+		t.Fatalf("accepted only: %d rows, want 2", n)
+	}
+	d.key("/")
+	d.typeText("cpu")
+	d.key("enter")
+	d.settle()
+	if rs := d.m.requests().win.items; len(rs) != 1 || !strings.Contains(rs[0].Body, "cpu hot") {
+		t.Fatalf("accepted and 'cpu': %d rows", len(rs))
+	}
+	if !screenHas(&d.m, "1/1") {
+		t.Fatalf("the position does not count the matches:\n%s", d.m.View())
+	}
+	d.key("esc", "o")
+	d.settle()
+	if n := d.m.requests().win.Len(); n != 3 {
+		t.Fatalf("all again: %d rows, want 3", n)
+	}
+}
