@@ -317,7 +317,10 @@ func seqLen(b []byte) int {
 
 func (s *screen) escape(seq string) {
 	if s.answer != nil && (strings.HasPrefix(seq, "\x1b]11;?") || seq == "\x1b[c") {
-		go s.answer(seq)
+		// At once, in the order asked, as a terminal does: answered from
+		// another goroutine under load, the answer could come after the
+		// program stopped waiting for it and be read as typed keys.
+		s.answer(seq)
 	}
 	if !strings.HasPrefix(seq, "\x1b[") {
 		return
