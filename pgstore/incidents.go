@@ -637,35 +637,12 @@ func (db *DB) CountIncidents(ctx context.Context, f incidents.Filter) (int, erro
 	return n, classify(err)
 }
 
-// clampLimit applies the API's rules: default 100, at most 1000.
-func clampLimit(n int) int {
-	switch {
-	case n <= 0:
-		return 100
-	case n > 1000:
-		return 1000
-	}
-	return n
-}
-
-func idCursor(id int64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf("id:%d", id)))
-}
-
-func readIDCursor(c string) (int64, error) {
-	if c == "" {
-		return 1<<63 - 1, nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	var id int64
-	if err == nil {
-		_, err = fmt.Sscanf(string(b), "id:%d", &id)
-	}
-	if err != nil {
-		return 0, incidents.Errorf(incidents.EINVALID, "the cursor %q cannot be read; pass the next_cursor of the previous page, or none", c)
-	}
-	return id, nil
-}
+// The API's paging rules, shared with the other store (incidents/page.go).
+var (
+	clampLimit   = incidents.ClampLimit
+	idCursor     = incidents.IDCursor
+	readIDCursor = incidents.ReadIDCursor
+)
 
 // Suppressed lists folded duplicate events, newest first.
 func (db *DB) Suppressed(ctx context.Context, limit int, cursor string) (incidents.Page[incidents.SuppressedEvent], error) {
