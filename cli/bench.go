@@ -17,7 +17,7 @@ import (
 	"strings"
 	"time"
 
-	"klaxon/bench"
+	"klaxon/internal/bench"
 	"klaxon/tui"
 )
 

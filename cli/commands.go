@@ -20,10 +20,10 @@ import (
 	"time"
 
 	"klaxon/incidents"
+	"klaxon/internal/termtext"
 	"klaxon/remote"
 	"klaxon/senders"
 	"klaxon/storage"
-	"klaxon/termtext"
 
 	"golang.org/x/term"
 )

@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"klaxon/incidents"
+	"klaxon/internal/termtext"
 	"klaxon/receiver"
-	"klaxon/termtext"
 )
 
 // filterFlags adds the API's incident filters to fs (SPEC §4).

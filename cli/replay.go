@@ -11,8 +11,8 @@ import (
 	"strconv"
 	"strings"
 
+	"klaxon/internal/termtext"
 	"klaxon/senders"
-	"klaxon/termtext"
 )
 
 // runReplay sends a journaled request again, to the integration it went to or

@@ -13,7 +13,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"klaxon/incidents"
-	"klaxon/termtext"
+	"klaxon/internal/termtext"
 )
 
 const ellipsis = "…"

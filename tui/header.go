@@ -9,7 +9,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"klaxon/incidents"
-	"klaxon/termtext"
+	"klaxon/internal/termtext"
 )
 
 // header is the component at the top of the screen: the brand, the open

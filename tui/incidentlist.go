@@ -10,7 +10,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"klaxon/incidents"
-	"klaxon/termtext"
+	"klaxon/internal/termtext"
 )
 
 // incidentRows are the rows of the Open and Resolved lists: incidents, in

@@ -9,8 +9,8 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"klaxon/incidents"
+	"klaxon/internal/termtext"
 	"klaxon/senders"
-	"klaxon/termtext"
 )
 
 // The console knows the integrations so that it can say which kind reads

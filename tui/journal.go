@@ -10,7 +10,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"klaxon/incidents"
-	"klaxon/termtext"
+	"klaxon/internal/termtext"
 )
 
 // suppressedRows are the rows of the Suppressed list: each repeat folded

@@ -9,8 +9,8 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"klaxon/incidents"
+	"klaxon/internal/termtext"
 	"klaxon/senders"
-	"klaxon/termtext"
 )
 
 // The pages' text: everything about an incident, a request, or the setup
