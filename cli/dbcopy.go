@@ -46,8 +46,9 @@ func runDBCopy(ctx context.Context, args []string, e Env) error {
 			"box to klaxon nodes on PostgreSQL without losing history or re-pointing senders: integrations keep their tokens\n"+
 			"(webhook URLs keep working), timers, chaos, removals and retired tokens; incidents keep their ids, every column and\n"+
 			"their timelines; the request journal comes along. The target must hold no klaxon data (a fresh database or\n"+
-			"schema); everything is copied in one transaction, all or nothing. The SQLite file is only read. PostgreSQL's text\n"+
-			"cannot hold bytes that are not UTF-8, nor NUL: a journaled body with them keeps U+FFFD in their place (it says how many).\n\n"+
+			"schema); everything is copied in one transaction, all or nothing. The SQLite file is only read. Journaled bodies\n"+
+			"are copied byte for byte; other text with bytes PostgreSQL's text cannot hold (not UTF-8, NUL) keeps U+FFFD in\n"+
+			"their place (it says how many).\n\n"+
 			"Stop the klaxon using --from first: a copy of a running one (--live) misses what it takes after the copy starts.", e.Stderr)
 	flags.StringVar(&from, "from", defaultDataDir(), "the data `DIR` to copy (KLAXON_DATA_DIR)")
 	flags.StringVar(&to, "to", "", "the PostgreSQL to copy into, `postgres://USER@HOST/DB` (?search_path=S for a schema); its schema is made or brought up to date")
@@ -117,9 +118,6 @@ func copyReport(res *pgstore.Imported, from, to string) string {
 	for _, col := range sortedKeys(res.Replaced) {
 		n := res.Replaced[col]
 		what := fmt.Sprintf("%s values of %s", thousands(int(n)), col)
-		if col == "requests.body" {
-			what = copyCount(n, "bodies") + " in the journal"
-		}
 		fmt.Fprintf(&b, "  %s held bytes PostgreSQL's text cannot (not UTF-8, or NUL): kept with U+FFFD in their place, as klaxon on PostgreSQL stores them when they arrive\n", what)
 	}
 	for _, table := range sortedKeys(res.Skipped) {
@@ -142,7 +140,6 @@ func copyCount(n int64, table string) string {
 		"incidents":      {"incident", "incidents"},
 		"timeline":       {"timeline entry", "timeline entries"},
 		"requests":       {"request", "requests"},
-		"bodies":         {"body", "bodies"},
 	}[table]
 	if !ok {
 		names = [2]string{table, table}

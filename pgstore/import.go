@@ -34,10 +34,11 @@ import (
 // integrations, incidents or journal entries (NotEmptyError). Everything
 // is written in one transaction, table by table with COPY: all or nothing.
 //
-// PostgreSQL's text cannot hold invalid UTF-8 or NUL; a value with them
-// (a journaled body klaxon kept as a BLOB because it was not UTF-8, say)
-// is stored with U+FFFD in their place, as pgstore stores such a value
-// when it receives one, and counted in Imported.Replaced.
+// PostgreSQL's text cannot hold invalid UTF-8 or NUL. A journaled body with
+// them (klaxon kept it as a BLOB because it was not UTF-8, say) is copied
+// exactly, as pgstore keeps one it receives (body_bytes); any other value
+// with them is stored with U+FFFD in their place, as pgstore stores such a
+// value when it receives one, and counted in Imported.Replaced.
 func ImportSQLite(ctx context.Context, path, url string, opts ImportOptions) (*Imported, error) {
 	start := time.Now()
 	src, err := openImportSource(ctx, path)
@@ -111,7 +112,8 @@ type Imported struct {
 	Requests      int64 // journal entries
 	// Replaced counts the values, by "table.column", that held what
 	// PostgreSQL's text cannot (invalid UTF-8, NUL), stored with U+FFFD in
-	// its place.
+	// its place. Journaled bodies are never among them: they are copied
+	// exactly.
 	Replaced map[string]int64
 	// Skipped counts the rows, by table, that point at a row the SQLite
 	// database does not have (a timeline entry of an incident that is
@@ -173,7 +175,7 @@ var importTables = []importSpec{
 		parent: "integration_id IN (SELECT id FROM integrations)"},
 	{name: "timeline", columns: cols("id:i incident_id:i at:i kind:t actor:t from_value:t to_value:t event:t"),
 		parent: "incident_id IN (SELECT id FROM incidents)"},
-	{name: "requests", columns: cols("id:i at:i remote:t method:t path:t integration:t headers:t body:t truncated:b " +
+	{name: "requests", columns: cols("id:i at:i remote:t method:t path:t integration:t headers:t body:x truncated:b " +
 		"status:i outcome:t error:t warnings:t incident_id:i response:t kind:t alerts:t")},
 }
 
@@ -189,7 +191,10 @@ type importSpec struct {
 
 type importColumn struct {
 	name string
-	kind byte // 'i' integer, 't' text, 'b' boolean (0/1 in SQLite)
+	// kind: 'i' integer, 't' text, 'b' boolean (0/1 in SQLite), 'x' text
+	// kept exactly: in PostgreSQL, the column as text can hold it and
+	// name_bytes with the exact bytes when text cannot.
+	kind byte
 }
 
 func cols(spec string) []importColumn {
@@ -201,10 +206,23 @@ func cols(spec string) []importColumn {
 	return out
 }
 
+// names are the SQLite table's columns the copy reads.
 func (s importSpec) names() []string {
 	out := make([]string, len(s.columns))
 	for i, c := range s.columns {
 		out[i] = c.name
+	}
+	return out
+}
+
+// targetNames are the PostgreSQL table's columns the copy fills.
+func (s importSpec) targetNames() []string {
+	var out []string
+	for _, c := range s.columns {
+		out = append(out, c.name)
+		if c.kind == 'x' {
+			out = append(out, c.name+"_bytes")
+		}
 	}
 	return out
 }
@@ -240,7 +258,7 @@ func checkTargetColumns(ctx context.Context, tx pgx.Tx) error {
 		if err != nil {
 			return err
 		}
-		if missing, extra := columnsDiffer(t.names(), have); len(missing)+len(extra) > 0 {
+		if missing, extra := columnsDiffer(t.targetNames(), have); len(missing)+len(extra) > 0 {
 			return fmt.Errorf("the target's table %s has columns %v that klaxon db copy does not fill, and lacks %v: this klaxon's copy does not match its PostgreSQL schema", t.name, extra, missing)
 		}
 	}
@@ -289,7 +307,7 @@ func importTable(ctx context.Context, tx pgx.Tx, src *importSource, t importSpec
 		return err
 	}
 	rs := newRowSource(rows, t, res.Replaced)
-	n, err := tx.CopyFrom(ctx, pgx.Identifier{t.name}, t.names(), rs)
+	n, err := tx.CopyFrom(ctx, pgx.Identifier{t.name}, t.targetNames(), rs)
 	if err != nil {
 		return fmt.Errorf("copy %s: %w", t.name, err)
 	}
@@ -401,7 +419,7 @@ type rowSource struct {
 
 func newRowSource(rows *sql.Rows, t importSpec, replaced map[string]int64) *rowSource {
 	rs := &rowSource{rows: rows, spec: t, replaced: replaced,
-		scanned: make([]any, len(t.columns)), dest: make([]any, len(t.columns)), out: make([]any, len(t.columns))}
+		scanned: make([]any, len(t.columns)), dest: make([]any, len(t.columns)), out: make([]any, 0, len(t.targetNames()))}
 	for i := range rs.scanned {
 		rs.dest[i] = &rs.scanned[i]
 	}
@@ -417,13 +435,19 @@ func (rs *rowSource) Values() ([]any, error) {
 		rs.err = err
 		return nil, err
 	}
+	rs.out = rs.out[:0]
 	for i, c := range rs.spec.columns {
 		v, err := rs.convert(c, rs.scanned[i])
 		if err != nil {
 			rs.err = fmt.Errorf("%s.%s of row %d: %w", rs.spec.name, c.name, rs.n+1, err)
 			return nil, rs.err
 		}
-		rs.out[i] = v
+		if c.kind == 'x' {
+			text, exact := exactText(v)
+			rs.out = append(rs.out, text, exact)
+			continue
+		}
+		rs.out = append(rs.out, v)
 	}
 	if id, ok := rs.out[0].(int64); ok && rs.spec.columns[0].name == "id" {
 		rs.maxID = max(rs.maxID, id)
@@ -456,7 +480,7 @@ func (rs *rowSource) convert(c importColumn, v any) (any, error) {
 		if n, ok := v.(int64); ok {
 			return n != 0, nil
 		}
-	case 't':
+	case 't', 'x':
 		var s string
 		switch v := v.(type) {
 		case string:
@@ -468,6 +492,9 @@ func (rs *rowSource) convert(c importColumn, v any) (any, error) {
 		default:
 			return nil, fmt.Errorf("a %T where klaxon keeps text", v)
 		}
+		if c.kind == 'x' {
+			return s, nil // exactText splits it
+		}
 		if clean := cleanText(s); clean != s {
 			rs.replaced[rs.spec.name+"."+c.name]++
 			s = clean
@@ -475,6 +502,20 @@ func (rs *rowSource) convert(c importColumn, v any) (any, error) {
 		return s, nil
 	}
 	return nil, fmt.Errorf("a %T where klaxon keeps an integer", v)
+}
+
+// exactText is a value kept exactly (v: a string or nil) as its two
+// PostgreSQL columns take it: as text can hold it, and its exact bytes when
+// text cannot (nil otherwise), as pgstore stores a journaled body.
+func exactText(v any) (text, exact any) {
+	s, ok := v.(string)
+	if !ok {
+		return v, nil
+	}
+	if clean := cleanText(s); clean != s {
+		return clean, []byte(s)
+	}
+	return s, nil
 }
 
 // importSource is the SQLite database being copied: one connection, in one

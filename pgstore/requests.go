@@ -23,10 +23,11 @@ func (db *DB) Journal(ctx context.Context, req *incidents.Request) error {
 // journalRow holds a request's journal columns that can be worked out before
 // a writer takes it.
 type journalRow struct {
-	headers  string
-	body     string
-	warnings *string
-	alerts   *string
+	headers   string
+	body      string // as text can hold it
+	bodyBytes []byte // the exact body when text cannot hold it; nil: body is exact
+	warnings  *string
+	alerts    *string
 }
 
 func newJournalRow(req *incidents.Request, warnings []string) (journalRow, error) {
@@ -35,6 +36,9 @@ func newJournalRow(req *incidents.Request, warnings []string) (journalRow, error
 		return journalRow{}, err
 	}
 	row := journalRow{headers: string(headers), body: cleanText(req.Body)}
+	if row.body != req.Body {
+		row.bodyBytes = []byte(req.Body)
+	}
 	if row.warnings, err = warningsValue(warnings); err != nil {
 		return journalRow{}, err
 	}
@@ -74,11 +78,11 @@ func (db *DB) insertRequest(w *wtx, req *incidents.Request, row journalRow) erro
 		return err
 	}
 	req.ID = id
-	w.queue(`INSERT INTO requests (id, at, remote, method, path, integration, headers, body, truncated,
+	w.queue(`INSERT INTO requests (id, at, remote, method, path, integration, headers, body, body_bytes, truncated,
 		status, outcome, error, warnings, incident_id, response, kind, alerts)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
 		req.ID, req.At.UnixMilli(), cleanText(req.Remote), cleanText(req.Method), cleanText(req.Path),
-		nullString(cleanText(req.Integration)), row.headers, row.body, req.Truncated, req.Status, string(req.Outcome),
+		nullString(cleanText(req.Integration)), row.headers, row.body, row.bodyBytes, req.Truncated, req.Status, string(req.Outcome),
 		nullString(cleanText(req.Error)), row.warnings, incident, cleanText(string(req.Response)),
 		nullString(string(req.Kind)), row.alerts)
 	w.notes.request(req.ID)
@@ -122,7 +126,7 @@ func (db *DB) Requests(ctx context.Context, limit int, cursor string) (incidents
 	return page, rows.Err()
 }
 
-const requestColumns = `id, at, remote, method, path, integration, headers, body,
+const requestColumns = `id, at, remote, method, path, integration, headers, body, body_bytes,
 	truncated, status, outcome, error, warnings, incident_id, response, kind, alerts`
 
 func scanRequest(row pgx.Row) (*incidents.Request, error) {
@@ -134,12 +138,16 @@ func scanRequest(row pgx.Row) (*incidents.Request, error) {
 		kind, alerts             *string
 		incident                 *int64
 		headers, response        string
+		bodyBytes                []byte
 	)
-	if err := row.Scan(&r.ID, &at, &r.Remote, &r.Method, &r.Path, &integ, &headers, &r.Body, &r.Truncated,
+	if err := row.Scan(&r.ID, &at, &r.Remote, &r.Method, &r.Path, &integ, &headers, &r.Body, &bodyBytes, &r.Truncated,
 		&r.Status, &outcome, &errText, &warnings, &incident, &response, &kind, &alerts); err != nil {
 		return nil, err
 	}
 	r.At, r.Integration, r.Error, r.Outcome = fromMillis(at), deref(integ), deref(errText), incidents.Outcome(outcome)
+	if bodyBytes != nil {
+		r.Body = string(bodyBytes) // exactly what arrived; body held it as text can
+	}
 	if incident != nil {
 		r.Incident = *incident
 	}

@@ -9,7 +9,9 @@ import (
 // PostgreSQL's text refuses the NUL character and invalid UTF-8, both of
 // which a webhook can carry (a form field, a JSON "\u0000" once decoded, a
 // raw body). SQLite stores them; here they become U+FFFD, the replacement
-// character, so that such a request is stored rather than refused.
+// character, so that such a request is stored rather than refused. A
+// journaled body is the exception: it is kept exactly besides, in bytea
+// (requests.body_bytes), so that a replay sends what arrived.
 
 // cleanText is s as PostgreSQL's text can hold it.
 func cleanText(s string) string {
