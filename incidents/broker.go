@@ -1,6 +1,10 @@
 package incidents
 
-import "sync"
+import (
+	"context"
+	"sync"
+	"time"
+)
 
 // Change is what subscribers hear after a commit: a changed incident and
 // what happened to it, a new request journal entry, or Resync when the
@@ -59,10 +63,28 @@ func TimerKind(in *Incident) ChangeKind {
 
 // Realerted publishes a re-alert of in (the notifier's) as a change, so
 // every console in this process, every event stream and every console
-// attached to one rings for it as for any change.
+// attached to one rings for it as for any change. A store that other
+// klaxon nodes share (RealertAnnouncer) tells them too, so that their
+// consoles ring as well.
 func (s *Service) Realerted(in *Incident) {
 	s.broker.Publish(Change{Incident: in, Kind: ChangeRealert})
+	if a, ok := s.store.(RealertAnnouncer); ok {
+		ctx, cancel := context.WithTimeout(context.Background(), announceTimeout)
+		defer cancel()
+		_ = a.AnnounceRealert(ctx, in.ID) // lost: the other nodes ring at the next re-alert
+	}
 }
+
+// RealertAnnouncer is a store several klaxon nodes share: a re-alert
+// commits nothing, so the node that re-alerts (one at a time) announces it
+// through the store, and the others publish it as a ChangeRealert of the
+// incident as it is then (PublishRemote).
+type RealertAnnouncer interface {
+	AnnounceRealert(ctx context.Context, id int64) error
+}
+
+// announceTimeout bounds the telling of one re-alert to the other nodes.
+const announceTimeout = 2 * time.Second
 
 // SubscriberBuffer is how many changes a subscriber may have queued before it
 // is sent a resync instead.

@@ -117,3 +117,32 @@ func TestTimerChangesNameWhatTheyDid(t *testing.T) {
 		t.Fatalf("an acknowledge timeout's change is %q", c.Kind)
 	}
 }
+
+// announcingStore is a store shared by several nodes, as far as re-alerts
+// go: it records what it is asked to announce.
+type announcingStore struct {
+	incidents.Store
+	announced []int64
+}
+
+func (s *announcingStore) AnnounceRealert(ctx context.Context, id int64) error {
+	s.announced = append(s.announced, id)
+	return nil
+}
+
+// A re-alert commits nothing, so a store other nodes share is asked to
+// tell them of it (incidents.RealertAnnouncer), besides this node's broker.
+func TestRealertIsAnnouncedToOtherNodes(t *testing.T) {
+	db, _, _ := testkit.Service(t, "default")
+	store := &announcingStore{Store: db}
+	svc := incidents.NewService(store, nil)
+	ch, cancel := svc.Subscribe()
+	defer cancel()
+	svc.Realerted(&incidents.Incident{ID: 42, Status: incidents.Triggered})
+	if c := nextIncidentChange(t, ch); c.Kind != incidents.ChangeRealert || c.Incident.ID != 42 {
+		t.Fatalf("this node heard %+v", c)
+	}
+	if len(store.announced) != 1 || store.announced[0] != 42 {
+		t.Fatalf("announced %v, want [42]", store.announced)
+	}
+}
