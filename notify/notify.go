@@ -25,7 +25,8 @@ type Source interface {
 	Subscribe() (<-chan incidents.Change, func())
 	ListIncidents(ctx context.Context, f incidents.Filter) (incidents.Page[*incidents.Incident], error)
 	// Realerted publishes a re-alert as a change (incidents.ChangeRealert),
-	// so every console, local, attached or over SSH, rings for it.
+	// so every console, local, attached or over SSH, rings for it: on
+	// every node of a team's klaxon, though only one node's notifier runs.
 	Realerted(in *incidents.Incident)
 }
 

@@ -11,9 +11,10 @@ import (
 	"klaxon/incidents"
 )
 
-// Remote is a change that another klaxon node committed, as this node reads
-// it back: what its Service should publish to its own broker, so that every
-// console and stream sees every node's changes.
+// Remote is a change that another klaxon node committed (or a re-alert it
+// announced, see AnnounceRealert), as this node reads it back: what its
+// Service should publish to its own broker, so that every console and
+// stream sees every node's changes.
 type Remote struct {
 	// Change is an incident as it is now (without its timeline) with what
 	// happened to it on the other node (Kind) and what its webhook event
@@ -175,6 +176,9 @@ func (db *DB) deliver(ctx context.Context, p payload, fn func(Remote)) {
 			}
 			if i < len(p.Kinds) {
 				ch.Kind = p.Kinds[i]
+			}
+			if ch.Kind == incidents.ChangeRealert && c.Status != incidents.Triggered {
+				continue // acknowledged or resolved since: nothing rings for it
 			}
 			fn(Remote{Change: ch})
 		}

@@ -207,3 +207,55 @@ func TestChangesFallsBackToResync(t *testing.T) {
 	for range ch {
 	}
 }
+
+// A re-alert commits nothing, yet reaches the other nodes: the node that
+// re-alerts announces it (through its Service), the others hear a change of
+// kind realert with the incident as it is, and the node itself does not
+// hear it back. A re-alert of an incident acknowledged since rings nowhere.
+func TestFollowHearsRealerts(t *testing.T) {
+	url := freshSchema(t)
+	a, b := openTest(t, url, Options{}), openTest(t, url, Options{})
+	fa, fb := follow(t, a), follow(t, b)
+	ctx := context.Background()
+	svc := incidents.NewService(a, func() time.Time { return clock })
+	local, stop := svc.Subscribe()
+	defer stop()
+
+	integ := mustIntegration(t, a, "shared")
+	res := ingest(t, a, integ, "disk full")
+	fb.wait(t, "the new incident", func(r Remote) bool { return r.Incident != nil && r.Kind == incidents.ChangeCreated })
+	in, err := a.Incident(ctx, res.Incident.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.Title = "as the notifier had it" // the others read it fresh
+	svc.Realerted(in)
+	if c := <-local; c.Kind != incidents.ChangeRealert || c.Incident.ID != in.ID {
+		t.Fatalf("the node's own broker heard %+v", c)
+	}
+	r := fb.wait(t, "the re-alert", func(r Remote) bool { return r.Incident != nil && r.Kind == incidents.ChangeRealert })
+	if r.Incident.ID != in.ID || r.Incident.Title != "disk full" || r.Incident.Integration != "shared" || r.Outcome != "" {
+		t.Fatalf("heard %+v %+v", r.Change, r.Incident)
+	}
+
+	if _, err := b.Act(ctx, in.ID, incidents.PersonAction{Kind: incidents.EntryAcknowledged, By: incidents.ByConsole}, clock); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.AnnounceRealert(ctx, in.ID); err != nil { // the leader had not heard of it yet
+		t.Fatal(err)
+	}
+	ingest(t, a, integ, "after") // notifications arrive in order: once this is heard, so was the re-alert
+	fb.wait(t, "the next incident", func(r Remote) bool {
+		if r.Kind == incidents.ChangeRealert {
+			t.Errorf("b heard a re-alert of an incident it acknowledged: %+v", r.Incident)
+		}
+		return r.Incident != nil && r.Incident.Title == "after"
+	})
+	ingest(t, b, integ, "from b")
+	fa.wait(t, "b's incident", func(r Remote) bool {
+		if r.Kind == incidents.ChangeRealert {
+			t.Errorf("a heard its own re-alert: %+v", r.Change)
+		}
+		return r.Incident != nil && r.Incident.Title == "from b"
+	})
+}
