@@ -11,10 +11,13 @@ import (
 	"time"
 
 	"klaxon/incidents"
+	"klaxon/internal/testkit"
 )
 
-func TestAPINeedsToken(t *testing.T) {
-	h := newHarness(t, Options{})
+func TestAPINeedsToken(t *testing.T) { onBoth(t, testAPINeedsToken) }
+
+func testAPINeedsToken(t *testing.T, backend testkit.Backend) {
+	h := newHarness(t, backend, Options{})
 	for _, auth := range []string{"", "Bearer wrong", "Basic " + testAPIToken, testAPIToken} {
 		req, _ := http.NewRequest("GET", h.srv.URL+"/api/v1/incidents", nil)
 		if auth != "" {
@@ -36,8 +39,10 @@ func TestAPINeedsToken(t *testing.T) {
 	resp.Body.Close()
 }
 
-func TestAPIListFiltersAndPaging(t *testing.T) {
-	h := newHarness(t, Options{})
+func TestAPIListFiltersAndPaging(t *testing.T) { onBoth(t, testAPIListFiltersAndPaging) }
+
+func testAPIListFiltersAndPaging(t *testing.T, backend testkit.Backend) {
+	h := newHarness(t, backend, Options{})
 	h.post(`{"title":"db slow","severity":"sev2","priority":"p3","body":{"host":"db-7"}}`)
 	h.post(`{"title":"web down","severity":"sev1"}`)
 	h.post(`{"title":"cron late"}`)
@@ -95,8 +100,10 @@ func TestAPIListFiltersAndPaging(t *testing.T) {
 	_ = resolved
 }
 
-func TestAPIIncidentActions(t *testing.T) {
-	h := newHarness(t, Options{})
+func TestAPIIncidentActions(t *testing.T) { onBoth(t, testAPIIncidentActions) }
+
+func testAPIIncidentActions(t *testing.T, backend testkit.Backend) {
+	h := newHarness(t, backend, Options{})
 	id := h.post(`{"title":"x","severity":"sev3"}`).Incident
 	path := fmt.Sprintf("/api/v1/incidents/%d", id)
 	status, in := h.api("GET", path, "")
@@ -149,7 +156,11 @@ func TestAPIIncidentActions(t *testing.T) {
 }
 
 func TestAPISuppressedRequestsIntegrations(t *testing.T) {
-	h := newHarness(t, Options{})
+	onBoth(t, testAPISuppressedRequestsIntegrations)
+}
+
+func testAPISuppressedRequestsIntegrations(t *testing.T, backend testkit.Backend) {
+	h := newHarness(t, backend, Options{})
 	first := h.post(`{"title":"flap"}`)
 	h.post(`{"title":"flap"}`)
 	h.post(`{"title":"flap"}`)
@@ -195,8 +206,10 @@ func TestAPISuppressedRequestsIntegrations(t *testing.T) {
 	}
 }
 
-func TestStream(t *testing.T) {
-	h := newHarness(t, Options{})
+func TestStream(t *testing.T) { onBoth(t, testStream) }
+
+func testStream(t *testing.T, backend testkit.Backend) {
+	h := newHarness(t, backend, Options{})
 	req, _ := http.NewRequest("GET", h.srv.URL+"/api/v1/stream", nil)
 	req.Header.Set("Authorization", "Bearer "+testAPIToken)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -229,8 +242,10 @@ func TestStream(t *testing.T) {
 	}
 }
 
-func TestIntegrationTimersThroughTheAPI(t *testing.T) {
-	h := newHarness(t, Options{})
+func TestIntegrationTimersThroughTheAPI(t *testing.T) { onBoth(t, testIntegrationTimersThroughTheAPI) }
+
+func testIntegrationTimersThroughTheAPI(t *testing.T, backend testkit.Backend) {
+	h := newHarness(t, backend, Options{})
 	status, out := h.api("POST", "/api/v1/integrations", `{"name":"timed","ack_timeout_seconds":1800}`)
 	integ := out["integration"].(map[string]any)
 	if status != 201 || integ["ack_timeout_seconds"].(float64) != 1800 || integ["resolve_after_seconds"].(float64) != 0 {

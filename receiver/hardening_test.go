@@ -8,12 +8,16 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"klaxon/internal/testkit"
 )
 
 // Anyone who can reach the port can post to an unknown token: the journal
 // keeps a short prefix of such a body, never all of it.
-func TestUnknownTokenBodiesAreCut(t *testing.T) {
-	h := newHarness(t, Options{})
+func TestUnknownTokenBodiesAreCut(t *testing.T) { onBoth(t, testUnknownTokenBodiesAreCut) }
+
+func testUnknownTokenBodiesAreCut(t *testing.T, backend testkit.Backend) {
+	h := newHarness(t, backend, Options{})
 	big := `{"title":"` + strings.Repeat("x", 400<<10) + `"}`
 	if a := h.do("POST", h.srv.URL+"/no-such-token-here/push-events", "", big); a.Status != 404 {
 		t.Fatalf("%d", a.Status)
@@ -33,8 +37,10 @@ func TestUnknownTokenBodiesAreCut(t *testing.T) {
 
 // A token repeated in a Referer, a proxy header or the query never reaches
 // the journal.
-func TestTokenRedactedFromSideDoors(t *testing.T) {
-	h := newHarness(t, Options{})
+func TestTokenRedactedFromSideDoors(t *testing.T) { onBoth(t, testTokenRedactedFromSideDoors) }
+
+func testTokenRedactedFromSideDoors(t *testing.T, backend testkit.Backend) {
+	h := newHarness(t, backend, Options{})
 	url := h.url(h.integ)
 	req, _ := http.NewRequest("POST", url+"?x="+h.integ.Token+"&from="+h.integ.Token, strings.NewReader(`{"title":"side doors"}`))
 	req.Header.Set("Referer", url)
@@ -63,8 +69,10 @@ func TestTokenRedactedFromSideDoors(t *testing.T) {
 
 // Bodies in flight are bounded in bytes: past the budget klaxon answers 503
 // with Retry-After at once, journaled, instead of reading more.
-func TestBodyBudget(t *testing.T) {
-	h := newHarness(t, Options{})
+func TestBodyBudget(t *testing.T) { onBoth(t, testBodyBudget) }
+
+func testBodyBudget(t *testing.T, backend testkit.Backend) {
+	h := newHarness(t, backend, Options{})
 	b := newByteBudget(1000)
 	if !b.take(600) || b.take(600) {
 		t.Fatal("a budget of 1000 took 600 twice")
@@ -120,9 +128,10 @@ func waitUntil(t *testing.T, ok func() bool) {
 }
 
 // Plain HTTP sent to klaxon's HTTPS port is answered in JSON with the URL
-// to use, not Go's text; TLS clients are untouched.
+// to use, not Go's text; TLS clients are untouched. On one backend: only
+// /healthz is asked, and storage plays no part in the answer.
 func TestPlainHTTPOnTheTLSPort(t *testing.T) {
-	h := newHarness(t, Options{})
+	h := newHarness(t, testkit.SQLite, Options{})
 	srv := httptest.NewUnstartedServer(New(h.svc, Options{APIToken: testAPIToken}))
 	srv.Listener = PlainHTTPOnTLS(srv.Listener, "https://"+srv.Listener.Addr().String())
 	srv.StartTLS()

@@ -5,12 +5,18 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"klaxon/internal/testkit"
 )
 
 // PATCH clears a severity or priority with "none", "" or null alike, and
 // every action's answer says whether it changed the incident.
 func TestPatchClearsAndSaysWhetherItChanged(t *testing.T) {
-	h := newHarness(t, Options{})
+	onBoth(t, testPatchClearsAndSaysWhetherItChanged)
+}
+
+func testPatchClearsAndSaysWhetherItChanged(t *testing.T, backend testkit.Backend) {
+	h := newHarness(t, backend, Options{})
 	a := h.post(`{"title":"disk full","severity":"sev1","priority":"p2"}`)
 	path := "/api/v1/incidents/" + itoa(a.Incident)
 	for _, tc := range []struct {
@@ -66,8 +72,10 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 // DELETE /api/v1/integrations/{name} removes one: its token answers 404
 // saying so, its incidents keep its name. POST …/{name}/rotate gives it a
 // new token, the old one working grace_seconds more.
-func TestRemoveAndRotateRoutes(t *testing.T) {
-	h := newHarness(t, Options{})
+func TestRemoveAndRotateRoutes(t *testing.T) { onBoth(t, testRemoveAndRotateRoutes) }
+
+func testRemoveAndRotateRoutes(t *testing.T, backend testkit.Backend) {
+	h := newHarness(t, backend, Options{})
 	a := h.post(`{"title":"disk full"}`)
 	status, out := h.api("DELETE", "/api/v1/integrations/default", "")
 	if status != 200 || out["removed"] != "default" {

@@ -4,14 +4,18 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"klaxon/internal/testkit"
 )
 
 // What a person building an integration tripped on: bodies labelled as
 // forms that are not forms, a resolve that found nothing, a misspelt field,
 // a compressed body. Each is answered with a sentence that says what
 // happened.
-func TestExplainWhatDidNothing(t *testing.T) {
-	h := newHarness(t, Options{})
+func TestExplainWhatDidNothing(t *testing.T) { onBoth(t, testExplainWhatDidNothing) }
+
+func testExplainWhatDidNothing(t *testing.T, backend testkit.Backend) {
+	h := newHarness(t, backend, Options{})
 	form := "application/x-www-form-urlencoded" // what curl -d labels a body
 	for _, c := range []struct {
 		name, ct, body string

@@ -13,11 +13,15 @@ import (
 	"time"
 
 	"klaxon/incidents"
+	"klaxon/internal/testkit"
+	"klaxon/storage"
 )
 
 // Each status code of SPEC §2, with the answer's shape and the journal entry.
-func TestStatusCodes(t *testing.T) {
-	h := newHarness(t, Options{BodyLimit: 1024})
+func TestStatusCodes(t *testing.T) { onBoth(t, testStatusCodes) }
+
+func testStatusCodes(t *testing.T, backend testkit.Backend) {
+	h := newHarness(t, backend, Options{BodyLimit: 1024})
 	wrongToken := h.srv.URL + "/nosuchtoken/push-events"
 	tests := []struct {
 		name        string
@@ -86,8 +90,10 @@ func TestStatusCodes(t *testing.T) {
 	}
 }
 
-func TestStorageFailureIs503(t *testing.T) {
-	h := newHarness(t, Options{})
+func TestStorageFailureIs503(t *testing.T) { onBoth(t, testStorageFailureIs503) }
+
+func testStorageFailureIs503(t *testing.T, backend testkit.Backend) {
+	h := newHarness(t, backend, Options{})
 	h.svc.Integrations(context.Background()) // warm the token cache
 	if _, err := h.svc.IntegrationByToken(context.Background(), h.integ.Token); err != nil {
 		t.Fatal(err)
@@ -99,8 +105,10 @@ func TestStorageFailureIs503(t *testing.T) {
 	}
 }
 
-func TestDedupAndResolveRules(t *testing.T) {
-	h := newHarness(t, Options{})
+func TestDedupAndResolveRules(t *testing.T) { onBoth(t, testDedupAndResolveRules) }
+
+func testDedupAndResolveRules(t *testing.T, backend testkit.Backend) {
+	h := newHarness(t, backend, Options{})
 	first := h.post(`{"title":"  api down  ","severity":"sev2","body":"first"}`)
 	if first.Action != "created" {
 		t.Fatal(first.Raw)
@@ -151,8 +159,10 @@ func TestDedupAndResolveRules(t *testing.T) {
 	}
 }
 
-func TestFieldRules(t *testing.T) {
-	h := newHarness(t, Options{})
+func TestFieldRules(t *testing.T) { onBoth(t, testFieldRules) }
+
+func testFieldRules(t *testing.T, backend testkit.Backend) {
+	h := newHarness(t, backend, Options{})
 	tests := []struct {
 		name, ctype, body string
 		title, details    string
@@ -200,8 +210,10 @@ func TestFieldRules(t *testing.T) {
 	}
 }
 
-func TestHealthchecksKind(t *testing.T) {
-	h := newHarness(t, Options{})
+func TestHealthchecksKind(t *testing.T) { onBoth(t, testHealthchecksKind) }
+
+func testHealthchecksKind(t *testing.T, backend testkit.Backend) {
+	h := newHarness(t, backend, Options{})
 	down := `{"check_id":"8a1c3f","title":"Foo & Bar is DOWN (success signal did not arrive on time, grace time passed)","message":"Foo is DOWN.\nLast ping was 10 minutes ago.","status":"down"}`
 	a := h.do("POST", h.url(h.health), "application/json", down)
 	if a.Action != "created" {
@@ -229,8 +241,10 @@ func TestHealthchecksKind(t *testing.T) {
 }
 
 // The senders of senders.md, as fixtures.
-func TestRealSenders(t *testing.T) {
-	h := newHarness(t, Options{})
+func TestRealSenders(t *testing.T) { onBoth(t, testRealSenders) }
+
+func testRealSenders(t *testing.T, backend testkit.Backend) {
+	h := newHarness(t, backend, Options{})
 	tests := []struct {
 		name, ctype, body string
 		status            int
@@ -278,8 +292,10 @@ func TestRealSenders(t *testing.T) {
 	}
 }
 
-func TestAcceptAnyToken(t *testing.T) {
-	h := newHarness(t, Options{AcceptAnyToken: true})
+func TestAcceptAnyToken(t *testing.T) { onBoth(t, testAcceptAnyToken) }
+
+func testAcceptAnyToken(t *testing.T, backend testkit.Backend) {
+	h := newHarness(t, backend, Options{AcceptAnyToken: true})
 	a := h.do("POST", h.srv.URL+"/my-dev-token/push-events", "", `{"title":"x"}`)
 	if a.Status != 200 {
 		t.Fatal(a.Raw)
@@ -307,8 +323,10 @@ func TestAcceptAnyToken(t *testing.T) {
 }
 
 // 50 identical triggers at once: one incident, 49 suppressed, all 200.
-func TestConcurrentIdenticalTriggers(t *testing.T) {
-	h := newHarness(t, Options{})
+func TestConcurrentIdenticalTriggers(t *testing.T) { onBoth(t, testConcurrentIdenticalTriggers) }
+
+func testConcurrentIdenticalTriggers(t *testing.T, backend testkit.Backend) {
+	h := newHarness(t, backend, Options{})
 	const n = 50
 	var wg sync.WaitGroup
 	statuses := make([]int, n)
@@ -349,8 +367,10 @@ func TestConcurrentIdenticalTriggers(t *testing.T) {
 	}
 }
 
-func TestJournalSecrets(t *testing.T) {
-	h := newHarness(t, Options{})
+func TestJournalSecrets(t *testing.T) { onBoth(t, testJournalSecrets) }
+
+func testJournalSecrets(t *testing.T, backend testkit.Backend) {
+	h := newHarness(t, backend, Options{})
 	req, _ := http.NewRequest("POST", h.url(h.integ)+"?api_key=s3cret&env=prod", strings.NewReader(`{"title":"x"}`))
 	req.Header.Set("Cookie", "session=abc")
 	req.Header.Set("X-Api-Key", "k")
@@ -373,8 +393,10 @@ func TestJournalSecrets(t *testing.T) {
 }
 
 // Path tricks are answered (never redirected), journaled, and never show a token.
-func TestPathTricks(t *testing.T) {
-	h := newHarness(t, Options{})
+func TestPathTricks(t *testing.T) { onBoth(t, testPathTricks) }
+
+func testPathTricks(t *testing.T, backend testkit.Backend) {
+	h := newHarness(t, backend, Options{})
 	tok := h.integ.Token
 	tests := []struct{ path, journal string }{
 		{"/../" + tok + "/push-events", "/<unknown>/<redacted>/push-events"},
@@ -405,12 +427,15 @@ func TestPathTricks(t *testing.T) {
 }
 
 // A full disk answers 503 with Retry-After, never 200, and klaxon takes
-// events again by itself once there is room.
+// events again by itself once there is room. SQLite only: it fills the
+// disk with SQLite's max_page_count, which PostgreSQL has no counterpart
+// of (pgstore's TestRecoversWhenConnectionsAreCut is its outage).
 func TestDiskFullIs503AndRecovers(t *testing.T) {
-	h := newHarness(t, Options{})
+	h := newHarness(t, testkit.SQLite, Options{})
+	db := h.db.(*storage.DB)
 	ctx := context.Background()
 	h.post(`{"title":"before"}`)
-	if _, err := h.db.SetMaxPageCount(ctx, 1); err != nil {
+	if _, err := db.SetMaxPageCount(ctx, 1); err != nil {
 		t.Fatal(err)
 	}
 	var full answer
@@ -423,7 +448,7 @@ func TestDiskFullIs503AndRecovers(t *testing.T) {
 	if full.Status != 503 || full.Header.Get("Retry-After") == "" || !strings.Contains(full.Error, "full") {
 		t.Fatalf("full disk: %d %s (Retry-After %q)", full.Status, full.Raw, full.Header.Get("Retry-After"))
 	}
-	if _, err := h.db.SetMaxPageCount(ctx, 1<<30); err != nil {
+	if _, err := db.SetMaxPageCount(ctx, 1<<30); err != nil {
 		t.Fatal(err)
 	}
 	if a := h.post(`{"title":"after"}`); a.Status != 200 || a.Action != "created" {
@@ -432,8 +457,10 @@ func TestDiskFullIs503AndRecovers(t *testing.T) {
 }
 
 // Input classes that must each get their own clear answer.
-func TestHostileBodies(t *testing.T) {
-	h := newHarness(t, Options{})
+func TestHostileBodies(t *testing.T) { onBoth(t, testHostileBodies) }
+
+func testHostileBodies(t *testing.T, backend testkit.Backend) {
+	h := newHarness(t, backend, Options{})
 	tests := []struct {
 		name, body string
 		status     int
@@ -470,8 +497,10 @@ func TestHostileBodies(t *testing.T) {
 	}
 }
 
-func TestRateLimit(t *testing.T) {
-	h := newHarness(t, Options{RateLimit: 3})
+func TestRateLimit(t *testing.T) { onBoth(t, testRateLimit) }
+
+func testRateLimit(t *testing.T, backend testkit.Backend) {
+	h := newHarness(t, backend, Options{RateLimit: 3})
 	statuses := map[int]int{}
 	var limited answer
 	for i := 0; i < 10; i++ {
@@ -496,23 +525,27 @@ func TestRateLimit(t *testing.T) {
 	}
 }
 
+// On one backend: the server's limits are the receiver's alone.
 func TestServerLimits(t *testing.T) {
-	h := newHarness(t, Options{})
+	h := newHarness(t, testkit.SQLite, Options{})
 	srv := New(h.svc, Options{}).HTTPServer(":0", nil)
 	if srv.ReadHeaderTimeout != 10*time.Second || srv.ReadTimeout != 30*time.Second || srv.WriteTimeout == 0 || srv.IdleTimeout == 0 || srv.MaxHeaderBytes == 0 {
 		t.Fatalf("server limits: %+v", srv)
 	}
 }
 
+// SQLite only, as TestDiskFullIs503AndRecovers: it fills the disk with
+// max_page_count.
 func TestHealthFollowsTheDisk(t *testing.T) {
-	h := newHarness(t, Options{})
+	h := newHarness(t, testkit.SQLite, Options{})
+	db := h.db.(*storage.DB)
 	changes, cancel := h.svc.Subscribe()
 	defer cancel()
 	ctx := context.Background()
 	if !h.svc.Health().OK {
 		t.Fatal("unhealthy at start")
 	}
-	h.db.SetMaxPageCount(ctx, 1)
+	db.SetMaxPageCount(ctx, 1)
 	for i := 0; i < 5000 && h.svc.Health().OK; i++ {
 		h.post(fmt.Sprintf(`{"title":"fill %d","body":"%s"}`, i, strings.Repeat("y", 2000)))
 	}
@@ -530,7 +563,7 @@ func TestHealthFollowsTheDisk(t *testing.T) {
 	if resp.StatusCode != 503 || !strings.Contains(string(b), "full") || resp.Header.Get("Retry-After") == "" {
 		t.Fatalf("/healthz on a full disk: %d %s", resp.StatusCode, b)
 	}
-	h.db.SetMaxPageCount(ctx, 1<<30)
+	db.SetMaxPageCount(ctx, 1<<30)
 	h.post(`{"title":"room again"}`)
 	if !h.svc.Health().OK {
 		t.Fatal("health did not recover")

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"klaxon/incidents"
+	"klaxon/internal/testkit"
 )
 
 // fixture reads a sender's real payload from testdata/senders, the token
@@ -75,8 +76,10 @@ func (h *harness) byKey(integ *incidents.Integration) map[string]*incidents.Inci
 // by its severity label; a repeat folds; a resolved alert inside a firing
 // group resolves only its own incident; then the rest resolve. One request
 // is one journal entry listing each alert's outcome.
-func TestAlertmanagerFixtures(t *testing.T) {
-	h := newHarness(t, Options{})
+func TestAlertmanagerFixtures(t *testing.T) { onBoth(t, testAlertmanagerFixtures) }
+
+func testAlertmanagerFixtures(t *testing.T, backend testkit.Backend) {
+	h := newHarness(t, backend, Options{})
 	am := h.kind("am", incidents.KindAlertmanager)
 	auth := map[string]string{"Authorization": "Bearer " + am.Token, "Content-Type": "application/json"}
 
@@ -156,8 +159,10 @@ func TestAlertmanagerFixtures(t *testing.T) {
 // What Alertmanager cannot be refused for (it drops a notification on any
 // 4xx): odd severities, missing summaries, labels of the wrong type are
 // warnings; only a body that is not an Alertmanager notification is 400.
-func TestAlertmanagerOddAlerts(t *testing.T) {
-	h := newHarness(t, Options{})
+func TestAlertmanagerOddAlerts(t *testing.T) { onBoth(t, testAlertmanagerOddAlerts) }
+
+func testAlertmanagerOddAlerts(t *testing.T, backend testkit.Backend) {
+	h := newHarness(t, backend, Options{})
 	am := h.kind("am", incidents.KindAlertmanager)
 	url := h.url(am)
 	cases := []struct {
@@ -235,8 +240,10 @@ func TestAlertmanagerOddAlerts(t *testing.T) {
 
 // Grafana: unified alerting (Alertmanager-like, per alert) and legacy
 // alerting (one rule: ok resolves).
-func TestGrafanaFixtures(t *testing.T) {
-	h := newHarness(t, Options{})
+func TestGrafanaFixtures(t *testing.T) { onBoth(t, testGrafanaFixtures) }
+
+func testGrafanaFixtures(t *testing.T, backend testkit.Backend) {
+	h := newHarness(t, backend, Options{})
 	g := h.kind("grafana", incidents.KindGrafana)
 	path := strings.TrimPrefix(h.url(g), h.srv.URL)
 	if st, _, raw := h.send("POST", path, nil, fixture(t, "grafana-firing.json", "")); st != 200 {
@@ -279,8 +286,10 @@ func TestGrafanaFixtures(t *testing.T) {
 
 // PagerDuty Events API v2 at /v2/enqueue, as Alertmanager's pagerduty_config
 // and PagerDuty's own documentation send it, answered as PagerDuty answers.
-func TestPagerDutyEvents(t *testing.T) {
-	h := newHarness(t, Options{})
+func TestPagerDutyEvents(t *testing.T) { onBoth(t, testPagerDutyEvents) }
+
+func testPagerDutyEvents(t *testing.T, backend testkit.Backend) {
+	h := newHarness(t, backend, Options{})
 	pd := h.kind("pd", incidents.KindPagerDuty)
 	ct := map[string]string{"Content-Type": "application/json"}
 
@@ -356,8 +365,10 @@ func TestPagerDutyEvents(t *testing.T) {
 }
 
 // Opsgenie's Alert API as Alertmanager's opsgenie_config sends it.
-func TestOpsgenieAlerts(t *testing.T) {
-	h := newHarness(t, Options{})
+func TestOpsgenieAlerts(t *testing.T) { onBoth(t, testOpsgenieAlerts) }
+
+func testOpsgenieAlerts(t *testing.T, backend testkit.Backend) {
+	h := newHarness(t, backend, Options{})
 	og := h.kind("og", incidents.KindOpsgenie)
 	auth := map[string]string{"Content-Type": "application/json", "Authorization": "GenieKey " + og.Token}
 
@@ -403,8 +414,10 @@ func TestOpsgenieAlerts(t *testing.T) {
 
 // POST /push-events takes the token from Authorization, for every kind, so
 // that it never stands in a URL a sender logs.
-func TestTokenInHeader(t *testing.T) {
-	h := newHarness(t, Options{})
+func TestTokenInHeader(t *testing.T) { onBoth(t, testTokenInHeader) }
+
+func testTokenInHeader(t *testing.T, backend testkit.Backend) {
+	h := newHarness(t, backend, Options{})
 	for _, c := range []struct {
 		name   string
 		header map[string]string
@@ -434,8 +447,10 @@ func TestTokenInHeader(t *testing.T) {
 
 // Chaos answers a share of an integration's requests with its status,
 // stores nothing, and journals them as chaos.
-func TestChaos(t *testing.T) {
-	h := newHarness(t, Options{})
+func TestChaos(t *testing.T) { onBoth(t, testChaos) }
+
+func testChaos(t *testing.T, backend testkit.Backend) {
+	h := newHarness(t, backend, Options{})
 	c, err := incidents.ParseChaos("status=503,share=1")
 	if err != nil {
 		t.Fatal(err)
@@ -462,8 +477,10 @@ func TestChaos(t *testing.T) {
 // A sender pointed at the wrong kind of integration is told so: an
 // Alertmanager notification at a webhook integration is stored (nothing is
 // lost) with a warning naming the kind to make.
-func TestWrongKindIsExplained(t *testing.T) {
-	h := newHarness(t, Options{})
+func TestWrongKindIsExplained(t *testing.T) { onBoth(t, testWrongKindIsExplained) }
+
+func testWrongKindIsExplained(t *testing.T, backend testkit.Backend) {
+	h := newHarness(t, backend, Options{})
 	st, out, raw := h.send("POST", strings.TrimPrefix(h.url(h.integ), h.srv.URL), nil, fixture(t, "alertmanager-firing.json", ""))
 	if st != 200 || !strings.Contains(raw, "--kind alertmanager") {
 		t.Fatalf("%d %s", st, raw)

@@ -10,12 +10,15 @@ import (
 	"time"
 
 	"klaxon/incidents"
+	"klaxon/internal/testkit"
 )
 
 // Each data line of the stream is the incident's JSON as before, with one
 // field added: the change, what happened to it.
-func TestStreamSaysWhatHappened(t *testing.T) {
-	h := newHarness(t, Options{})
+func TestStreamSaysWhatHappened(t *testing.T) { onBoth(t, testStreamSaysWhatHappened) }
+
+func testStreamSaysWhatHappened(t *testing.T, backend testkit.Backend) {
+	h := newHarness(t, backend, Options{})
 	req, _ := http.NewRequest("GET", h.srv.URL+"/api/v1/stream", nil)
 	req.Header.Set("Authorization", "Bearer "+testAPIToken)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
