@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"klaxon/api"
 	"klaxon/incidents"
 	"klaxon/senders"
 )
@@ -112,7 +113,7 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, err)
 		return
 	}
-	writeJSON(w, 200, map[string]any{"incidents": page.Items, "next_cursor": page.NextCursor})
+	writeJSON(w, 200, api.IncidentPageOf(page))
 }
 
 func incidentID(w http.ResponseWriter, r *http.Request) (int64, bool) {
@@ -179,12 +180,7 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, id int64, actions .
 		s.apiError(w, err)
 		return
 	}
-	b, err := marshal(in)
-	if err != nil || !bytes.HasSuffix(b, []byte("}")) {
-		s.apiError(w, fmt.Errorf("write incident #%d: %v", id, err))
-		return
-	}
-	writeRaw(w, 200, append(b[:len(b)-1], fmt.Sprintf(`,"changed":%t}`, changed)...))
+	writeJSON(w, 200, api.ActionAnswer{Incident: in, Changed: changed})
 }
 
 // actionChanged says whether an action of kind changed what it acts on
@@ -220,13 +216,13 @@ func (s *Server) patchIncident(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var body map[string]json.RawMessage
+	var body *api.IncidentPatch
 	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&body); err != nil || body == nil {
 		writeError(w, 400, `the body must be a JSON object such as {"severity":"sev1","priority":"p2"} ("none", "" or null clears one)`)
 		return
 	}
-	sevRaw, hasSev := body["severity"]
-	prioRaw, hasPrio := body["priority"]
+	sevRaw, prioRaw := body.Severity, body.Priority
+	hasSev, hasPrio := sevRaw != nil, prioRaw != nil
 	if !hasSev && !hasPrio {
 		writeError(w, 400, `name severity, priority or both, e.g. {"severity":"sev1"}`)
 		return
@@ -264,7 +260,7 @@ func (s *Server) listSuppressed(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, err)
 		return
 	}
-	writeJSON(w, 200, map[string]any{"events": page.Items, "next_cursor": page.NextCursor})
+	writeJSON(w, 200, api.SuppressedPageOf(page))
 }
 
 func (s *Server) listRequests(w http.ResponseWriter, r *http.Request) {
@@ -278,19 +274,15 @@ func (s *Server) listRequests(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, err)
 		return
 	}
-	writeJSON(w, 200, map[string]any{"requests": page.Items, "next_cursor": page.NextCursor})
+	writeJSON(w, 200, api.RequestPageOf(page))
 }
 
-// integrationJSON is an integration as the API shows it, with its URL, what
-// its incidents are keyed by, its chaos setting and the block that sets its
-// sender up.
-func (s *Server) integrationJSON(in *incidents.Integration) map[string]any {
-	return map[string]any{
-		"id": in.ID, "name": in.Name, "service": in.Service, "escalation": in.Escalation, "kind": in.Kind,
-		"token": in.Token, "url": WebhookURL(s.opts.BaseURL, in.Token), "created_at": incidents.FormatTime(in.CreatedAt),
-		"ack_timeout_seconds": int64(in.AckTimeout.Seconds()), "resolve_after_seconds": int64(in.ResolveAfter.Seconds()),
-		"chaos": in.Chaos.String(), "dedup_key": in.Kind.KeyName(),
-		"setup": senders.Setup(senders.Target{Base: s.opts.BaseURL, Token: in.Token, Kind: in.Kind, Name: in.Name}),
+// shown is an integration as the API shows it, with its URL, what its
+// incidents are keyed by and the block that sets its sender up.
+func (s *Server) shown(in *incidents.Integration) api.Integration {
+	return api.Integration{
+		Integration: *in, URL: WebhookURL(s.opts.BaseURL, in.Token), DedupKey: in.Kind.KeyName(),
+		Setup: senders.Setup(senders.Target{Base: s.opts.BaseURL, Token: in.Token, Kind: in.Kind, Name: in.Name}),
 	}
 }
 
@@ -303,63 +295,41 @@ func (s *Server) listIntegrations(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, err)
 		return
 	}
-	out := make([]map[string]any, 0, len(all))
+	out := api.IntegrationList{Integrations: make([]api.Integration, 0, len(all))}
 	for _, in := range all {
-		out = append(out, s.integrationJSON(in))
+		out.Integrations = append(out.Integrations, s.shown(in))
 	}
-	writeJSON(w, 200, map[string]any{"integrations": out})
-}
-
-// timerFields are an integration's timers in the API, in whole seconds.
-type timerFields struct {
-	AckTimeout   *int64 `json:"ack_timeout_seconds"`
-	ResolveAfter *int64 `json:"resolve_after_seconds"`
-}
-
-// apply sets the fields that are present onto t.
-func (f timerFields) apply(t *incidents.Timers) {
-	if f.AckTimeout != nil {
-		t.AckTimeout = time.Duration(*f.AckTimeout) * time.Second
-	}
-	if f.ResolveAfter != nil {
-		t.ResolveAfter = time.Duration(*f.ResolveAfter) * time.Second
-	}
+	writeJSON(w, 200, out)
 }
 
 func (s *Server) createIntegration(w http.ResponseWriter, r *http.Request) {
-	var body struct {
-		Name, Service, Escalation, Kind string
-		timerFields
-	}
+	var body api.NewIntegration
 	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&body); err != nil {
 		writeError(w, 400, `the body must be a JSON object such as {"name":"grafana","service":"api","kind":"webhook","ack_timeout_seconds":1800}`)
 		return
 	}
-	in, err := s.svc.CreateIntegration(r.Context(), body.Name, body.Service, body.Escalation, incidents.Kind(body.Kind))
+	in, err := s.svc.CreateIntegration(r.Context(), body.Name, body.Service, body.Escalation, body.Kind)
 	if err != nil {
 		s.apiError(w, err)
 		return
 	}
-	if body.AckTimeout != nil || body.ResolveAfter != nil {
+	if body.Timers.Set() {
 		var t incidents.Timers
-		body.timerFields.apply(&t)
+		body.Timers.Apply(&t)
 		if err := s.svc.SetTimers(r.Context(), in.Name, t); err != nil {
 			s.apiError(w, err)
 			return
 		}
 		in.AckTimeout, in.ResolveAfter = t.AckTimeout, t.ResolveAfter
 	}
-	writeJSON(w, 201, map[string]any{"integration": s.integrationJSON(in)})
+	writeJSON(w, 201, api.IntegrationAnswer{Integration: s.shown(in)})
 }
 
 // patchIntegration changes an integration's timers and chaos setting; the
 // fields that are absent keep their values.
 func (s *Server) patchIntegration(w http.ResponseWriter, r *http.Request) {
-	var body struct {
-		timerFields
-		Chaos *string `json:"chaos"`
-	}
-	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&body); err != nil || (body.AckTimeout == nil && body.ResolveAfter == nil && body.Chaos == nil) {
+	var body api.IntegrationPatch
+	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&body); err != nil || (!body.Timers.Set() && body.Chaos == nil) {
 		writeError(w, 400, `name ack_timeout_seconds, resolve_after_seconds, chaos or several, e.g. {"ack_timeout_seconds":1800} (0 turns one off) or {"chaos":"status=503,share=0.3"} ("off" turns it off)`)
 		return
 	}
@@ -381,9 +351,9 @@ func (s *Server) patchIntegration(w http.ResponseWriter, r *http.Request) {
 		writeError(w, 404, fmt.Sprintf("there is no integration named %q", r.PathValue("name")))
 		return
 	}
-	if body.AckTimeout != nil || body.ResolveAfter != nil {
+	if body.Timers.Set() {
 		t := incidents.Timers{AckTimeout: in.AckTimeout, ResolveAfter: in.ResolveAfter}
-		body.apply(&t)
+		body.Timers.Apply(&t)
 		if err := s.svc.SetTimers(r.Context(), in.Name, t); err != nil {
 			s.apiError(w, err)
 			return
@@ -397,7 +367,7 @@ func (s *Server) patchIntegration(w http.ResponseWriter, r *http.Request) {
 		}
 		in.Chaos = chaos
 	}
-	writeJSON(w, 200, map[string]any{"integration": s.integrationJSON(in)})
+	writeJSON(w, 200, api.IntegrationAnswer{Integration: s.shown(in)})
 }
 
 // removeIntegration removes an integration: its token answers 404 saying it
@@ -408,34 +378,31 @@ func (s *Server) removeIntegration(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, err)
 		return
 	}
-	writeJSON(w, 200, map[string]any{"ok": true, "removed": in.Name})
+	writeJSON(w, 200, api.Removed{OK: true, Removed: in.Name})
 }
 
 // rotateIntegration gives an integration a new token. With
 // {"grace_seconds":N} the old one keeps working N seconds more; without, it
 // answers 404 at once, saying it was replaced.
 func (s *Server) rotateIntegration(w http.ResponseWriter, r *http.Request) {
-	var body struct {
-		Grace int64 `json:"grace_seconds"`
-	}
+	var body api.Rotate
 	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&body); err != nil && !errors.Is(err, io.EOF) {
 		writeError(w, 400, `the body is empty, or a JSON object such as {"grace_seconds":3600} (how long the old token keeps working)`)
 		return
 	}
-	if body.Grace < 0 || body.Grace > int64(incidents.MaxGrace/time.Second) {
+	if body.GraceSeconds < 0 || body.GraceSeconds > int64(incidents.MaxGrace/time.Second) {
 		writeError(w, 400, fmt.Sprintf("grace_seconds is between 0 and %d", int64(incidents.MaxGrace/time.Second)))
 		return
 	}
-	in, until, err := s.svc.RotateToken(r.Context(), r.PathValue("name"), time.Duration(body.Grace)*time.Second)
+	in, until, err := s.svc.RotateToken(r.Context(), r.PathValue("name"), time.Duration(body.GraceSeconds)*time.Second)
 	if err != nil {
 		s.apiError(w, err)
 		return
 	}
-	var oldUntil any // null: the old token is refused from now on
-	if body.Grace > 0 {
-		oldUntil = incidents.FormatTime(until)
+	if body.GraceSeconds == 0 {
+		until = time.Time{} // null: the old token is refused from now on
 	}
-	writeJSON(w, 200, map[string]any{"integration": s.integrationJSON(in), "old_token_works_until": oldUntil})
+	writeJSON(w, 200, api.RotatedOf(s.shown(in), until))
 }
 
 // counts answers how many incidents a filter selects, with the totals of
@@ -461,7 +428,7 @@ func (s *Server) counts(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, err)
 		return
 	}
-	writeJSON(w, 200, map[string]int{"incidents": n, "suppressed": sup, "requests": reqs})
+	writeJSON(w, 200, api.Counts{Incidents: n, Suppressed: sup, Requests: reqs})
 }
 
 // tally answers the console's header counts in one cheap call: open
@@ -472,15 +439,7 @@ func (s *Server) tally(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, err)
 		return
 	}
-	open := map[string]int{}
-	for sev, n := range t.Open {
-		name := string(sev)
-		if sev == incidents.NoSeverity {
-			name = "none"
-		}
-		open[name] = n
-	}
-	writeJSON(w, 200, map[string]any{"open": open, "resolved": t.Resolved})
+	writeJSON(w, 200, api.TallyOf(t))
 }
 
 func (s *Server) getRequest(w http.ResponseWriter, r *http.Request) {
@@ -498,10 +457,10 @@ func (s *Server) getRequest(w http.ResponseWriter, r *http.Request) {
 }
 
 // stream sends each committed incident change as a server-sent event: one
-// data line of the incident's JSON with "change" added, what happened to it
-// (created, suppressed, acknowledged, realert …: incidents.ChangeKind), or
-// {"resync":true}. With ?all=1 it also
-// sends journal entries and storage health, as named events (event: request,
+// data line (api.StreamLine) of the incident's JSON with "change" added,
+// what happened to it (created, suppressed, acknowledged, realert …:
+// incidents.ChangeKind), or {"resync":true}. With ?all=1 it also sends
+// journal entries and storage health, as named events (event: request,
 // event: health) that plain readers of data lines can tell apart.
 func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 	all := r.URL.Query().Get("all") == "1"
@@ -538,23 +497,19 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 			)
 			switch {
 			case c.Resync:
-				payload = map[string]bool{"resync": true}
+				payload = api.StreamLine{Resync: true}
 			case c.Incident != nil:
-				payload = c.Incident
+				payload = api.StreamLine{Incident: c.Incident, Change: c.Kind}
 			case c.Request != nil && all:
-				payload, event = c.Request, "event: request\n"
+				payload, event = c.Request, "event: "+api.EventRequest+"\n"
 			case c.Health != nil && all:
-				payload, event = c.Health, "event: health\n"
+				payload, event = c.Health, "event: "+api.EventHealth+"\n"
 			default:
 				continue
 			}
 			b, err := json.Marshal(payload)
 			if err != nil {
 				continue
-			}
-			if c.Incident != nil && c.Kind != "" && !c.Resync && bytes.HasSuffix(b, []byte("}")) {
-				kind, _ := json.Marshal(c.Kind)
-				b = append(append(append(b[:len(b)-1:len(b)-1], `,"change":`...), kind...), '}')
 			}
 			if _, err := fmt.Fprintf(w, "%sdata: %s\n\n", event, b); err != nil || rc.Flush() != nil {
 				return

@@ -22,6 +22,7 @@ import (
 	"syscall"
 	"time"
 
+	"klaxon/api"
 	"klaxon/incidents"
 )
 
@@ -122,9 +123,7 @@ func isRefused(err error) bool {
 }
 
 func refusal(base string, status int, body []byte) error {
-	var e struct {
-		Error string `json:"error"`
-	}
+	var e api.Error
 	if json.Unmarshal(body, &e) != nil || e.Error == "" {
 		e.Error = strings.TrimSpace(string(body))
 	}
@@ -185,23 +184,14 @@ func filterQuery(f incidents.Filter) url.Values {
 
 // ListIncidents returns one page of incidents.
 func (c *Client) ListIncidents(ctx context.Context, f incidents.Filter) (incidents.Page[*incidents.Incident], error) {
-	var out struct {
-		Incidents  []*incidents.Incident `json:"incidents"`
-		NextCursor string                `json:"next_cursor"`
-	}
+	var out api.IncidentPage
 	err := c.do(ctx, "GET", "/api/v1/incidents?"+filterQuery(f).Encode(), nil, &out)
-	return incidents.Page[*incidents.Incident]{Items: out.Incidents, NextCursor: out.NextCursor}, err
+	return out.Page(), err
 }
 
-type counts struct {
-	Incidents  int `json:"incidents"`
-	Suppressed int `json:"suppressed"`
-	Requests   int `json:"requests"`
-}
-
-func (c *Client) counts(ctx context.Context, f incidents.Filter) (counts, error) {
+func (c *Client) counts(ctx context.Context, f incidents.Filter) (api.Counts, error) {
 	f.Limit, f.Cursor = 0, ""
-	var out counts
+	var out api.Counts
 	err := c.do(ctx, "GET", "/api/v1/counts?"+filterQuery(f).Encode(), nil, &out)
 	return out, err
 }
@@ -227,22 +217,11 @@ func (c *Client) CountRequests(ctx context.Context) (int, error) {
 // TallyIncidents counts open incidents by severity, and resolved ones, in
 // one call (the console's header).
 func (c *Client) TallyIncidents(ctx context.Context) (incidents.Tally, error) {
-	var out struct {
-		Open     map[string]int `json:"open"`
-		Resolved int            `json:"resolved"`
-	}
+	var out api.Tally
 	if err := c.do(ctx, "GET", "/api/v1/tally", nil, &out); err != nil {
 		return incidents.Tally{}, err
 	}
-	t := incidents.Tally{Open: map[incidents.Severity]int{}, Resolved: out.Resolved}
-	for name, n := range out.Open {
-		sev := incidents.Severity(name)
-		if name == "none" {
-			sev = incidents.NoSeverity
-		}
-		t.Open[sev] = n
-	}
-	return t, nil
+	return out.Incidents(), nil
 }
 
 // Incident returns one incident with its timeline.
@@ -256,22 +235,16 @@ func (c *Client) Incident(ctx context.Context, id int64) (*incidents.Incident, e
 
 // Suppressed lists folded duplicates, newest first.
 func (c *Client) Suppressed(ctx context.Context, limit int, cursor string) (incidents.Page[incidents.SuppressedEvent], error) {
-	var out struct {
-		Events     []incidents.SuppressedEvent `json:"events"`
-		NextCursor string                      `json:"next_cursor"`
-	}
+	var out api.SuppressedPage
 	err := c.do(ctx, "GET", "/api/v1/suppressed?"+pageQuery(limit, cursor), nil, &out)
-	return incidents.Page[incidents.SuppressedEvent]{Items: out.Events, NextCursor: out.NextCursor}, err
+	return out.Page(), err
 }
 
 // Requests lists the journal, newest first.
 func (c *Client) Requests(ctx context.Context, limit int, cursor string) (incidents.Page[*incidents.Request], error) {
-	var out struct {
-		Requests   []*incidents.Request `json:"requests"`
-		NextCursor string               `json:"next_cursor"`
-	}
+	var out api.RequestPage
 	err := c.do(ctx, "GET", "/api/v1/requests?"+pageQuery(limit, cursor), nil, &out)
-	return incidents.Page[*incidents.Request]{Items: out.Requests, NextCursor: out.NextCursor}, err
+	return out.Page(), err
 }
 
 // Request returns one journal entry.
@@ -296,106 +269,93 @@ func pageQuery(limit int, cursor string) string {
 
 // Act applies a person's action through the API (recorded as by: api).
 func (c *Client) Act(ctx context.Context, id int64, a incidents.PersonAction) (*incidents.Incident, error) {
+	out, err := c.act(ctx, id, a)
+	return out.Incident, err
+}
+
+// act applies a person's action and answers what the API does: the
+// incident after it, and whether it changed anything.
+func (c *Client) act(ctx context.Context, id int64, a incidents.PersonAction) (api.ActionAnswer, error) {
 	var (
-		in     incidents.Incident
+		out    api.ActionAnswer
 		err    error
 		prefix = fmt.Sprintf("/api/v1/incidents/%d", id)
 	)
 	switch a.Kind {
 	case incidents.EntryAcknowledged:
-		err = c.do(ctx, "POST", prefix+"/acknowledge", nil, &in)
+		err = c.do(ctx, "POST", prefix+"/acknowledge", nil, &out)
 	case incidents.EntryUnacknowledged:
-		err = c.do(ctx, "POST", prefix+"/unacknowledge", nil, &in)
+		err = c.do(ctx, "POST", prefix+"/unacknowledge", nil, &out)
 	case incidents.EntryResolved:
-		err = c.do(ctx, "POST", prefix+"/resolve", nil, &in)
+		err = c.do(ctx, "POST", prefix+"/resolve", nil, &out)
 	case incidents.EntrySeverityChanged:
-		err = c.do(ctx, "PATCH", prefix, map[string]string{"severity": string(a.Severity)}, &in)
+		err = c.do(ctx, "PATCH", prefix, api.PatchSeverity(a.Severity), &out)
 	case incidents.EntryPriorityChanged:
-		err = c.do(ctx, "PATCH", prefix, map[string]string{"priority": string(a.Priority)}, &in)
+		err = c.do(ctx, "PATCH", prefix, api.PatchPriority(a.Priority), &out)
 	default:
-		return nil, incidents.Errorf(incidents.EINVALID, "unknown action %q", a.Kind)
+		return api.ActionAnswer{}, incidents.Errorf(incidents.EINVALID, "unknown action %q", a.Kind)
 	}
 	if err != nil {
-		return nil, err
+		return api.ActionAnswer{}, err
 	}
-	return &in, nil
+	return out, nil
 }
 
 // Integration is an integration as the API shows it: with its webhook URL,
 // the payload field its incidents are keyed by, and the configuration block
-// for its sender (senders.Setup). Its Chaos is read from the API's "chaos".
-type Integration struct {
-	incidents.Integration
-	URL      string `json:"url"`
-	DedupKey string `json:"dedup_key"`
-	Setup    string `json:"setup"`
-}
-
-// UnmarshalJSON reads the API's integration, timers in seconds and chaos in
-// the form incidents.ParseChaos reads.
-func (in *Integration) UnmarshalJSON(b []byte) error {
-	var w struct {
-		incidents.Integration
-		URL          string `json:"url"`
-		DedupKey     string `json:"dedup_key"`
-		Setup        string `json:"setup"`
-		AckTimeout   int64  `json:"ack_timeout_seconds"`
-		ResolveAfter int64  `json:"resolve_after_seconds"`
-		Chaos        string `json:"chaos"`
-	}
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err
-	}
-	*in = Integration{Integration: w.Integration, URL: w.URL, DedupKey: w.DedupKey, Setup: w.Setup}
-	in.AckTimeout = time.Duration(w.AckTimeout) * time.Second
-	in.ResolveAfter = time.Duration(w.ResolveAfter) * time.Second
-	// A chaos this client cannot read (a newer klaxon's) must not make the
-	// whole list unreadable; it reads as off, as storage reads its own.
-	in.Chaos, _ = incidents.ParseChaos(w.Chaos)
-	return nil
-}
-
-// MarshalJSON writes the integration as the API does.
-func (in Integration) MarshalJSON() ([]byte, error) {
-	return json.Marshal(map[string]any{
-		"id": in.ID, "name": in.Name, "service": in.Service, "escalation": in.Escalation, "kind": in.Kind,
-		"token": in.Token, "url": in.URL, "created_at": incidents.FormatTime(in.CreatedAt),
-		"ack_timeout_seconds": int64(in.AckTimeout.Seconds()), "resolve_after_seconds": int64(in.ResolveAfter.Seconds()),
-		"chaos": in.Chaos.String(), "dedup_key": in.DedupKey, "setup": in.Setup,
-	})
-}
+// for its sender.
+type Integration = api.Integration
 
 // SetTimers changes an integration's acknowledge timeout and resolve timer.
 func (c *Client) SetTimers(ctx context.Context, name string, t incidents.Timers) error {
-	body := map[string]int64{"ack_timeout_seconds": int64(t.AckTimeout.Seconds()), "resolve_after_seconds": int64(t.ResolveAfter.Seconds())}
+	body := api.IntegrationPatch{Timers: api.TimersOf(t)}
 	return c.do(ctx, "PATCH", "/api/v1/integrations/"+url.PathEscape(name), body, nil)
 }
 
 // SetChaos changes an integration's chaos setting (the zero Chaos turns it off).
 func (c *Client) SetChaos(ctx context.Context, name string, ch incidents.Chaos) error {
-	body := map[string]string{"chaos": ch.String()}
+	setting := ch.String()
+	body := api.IntegrationPatch{Chaos: &setting}
 	return c.do(ctx, "PATCH", "/api/v1/integrations/"+url.PathEscape(name), body, nil)
 }
 
 // Integrations lists every integration with its URL.
 func (c *Client) Integrations(ctx context.Context) ([]Integration, error) {
-	var out struct {
-		Integrations []Integration `json:"integrations"`
-	}
+	var out api.IntegrationList
 	err := c.do(ctx, "GET", "/api/v1/integrations", nil, &out)
 	return out.Integrations, err
 }
 
 // CreateIntegration makes an integration and returns it with its URL.
 func (c *Client) CreateIntegration(ctx context.Context, name, service, escalation string, kind incidents.Kind) (*Integration, error) {
-	var out struct {
-		Integration Integration `json:"integration"`
-	}
-	body := map[string]string{"name": name, "service": service, "escalation": escalation, "kind": string(kind)}
+	var out api.IntegrationAnswer
+	body := api.NewIntegration{Name: name, Service: service, Escalation: escalation, Kind: kind}
 	if err := c.do(ctx, "POST", "/api/v1/integrations", body, &out); err != nil {
 		return nil, err
 	}
 	return &out.Integration, nil
+}
+
+// RemoveIntegration removes an integration: its incidents stay under its
+// name, and its token answers 404 saying it was removed.
+func (c *Client) RemoveIntegration(ctx context.Context, name string) error {
+	var out api.Removed
+	return c.do(ctx, "DELETE", "/api/v1/integrations/"+url.PathEscape(name), nil, &out)
+}
+
+// RotateIntegration gives an integration a new token; the old one keeps
+// working for grace (at most incidents.MaxGrace). until is when it stops:
+// the zero time when it is refused at once.
+func (c *Client) RotateIntegration(ctx context.Context, name string, grace time.Duration) (in *Integration, until time.Time, err error) {
+	var out api.Rotated
+	body := api.Rotate{GraceSeconds: int64(grace / time.Second)}
+	if err := c.do(ctx, "POST", "/api/v1/integrations/"+url.PathEscape(name)+"/rotate", body, &out); err != nil {
+		return nil, time.Time{}, err
+	}
+	if until, err = out.Until(); err != nil {
+		return nil, time.Time{}, incidents.Errorf(incidents.EINTERNAL, "klaxon at %s answered an old_token_works_until that is not a time: %v", c.base, err)
+	}
+	return &out.Integration, until, nil
 }
 
 // Health is the remote storage's health.
@@ -513,13 +473,13 @@ func (c *Client) streamOnce(ctx context.Context, deliver func(incidents.Change),
 
 func decodeEvent(event string, data []byte) (incidents.Change, bool) {
 	switch event {
-	case "request":
+	case api.EventRequest:
 		var r incidents.Request
 		if json.Unmarshal(data, &r) != nil {
 			return incidents.Change{}, false
 		}
 		return incidents.Change{Request: &r}, true
-	case "health":
+	case api.EventHealth:
 		var h incidents.Health
 		if json.Unmarshal(data, &h) != nil {
 			return incidents.Change{}, false
@@ -528,16 +488,15 @@ func decodeEvent(event string, data []byte) (incidents.Change, bool) {
 	}
 	// An incident's line is its JSON with "change" added: what happened to
 	// it (a klaxon before that sends none, and its changes have no Kind).
-	var probe struct {
-		Resync bool                 `json:"resync"`
-		Change incidents.ChangeKind `json:"change"`
-	}
-	if json.Unmarshal(data, &probe) == nil && probe.Resync {
-		return incidents.Change{Resync: true}, true
-	}
-	var in incidents.Incident
-	if json.Unmarshal(data, &in) != nil || in.ID == 0 {
+	var line api.StreamLine
+	if json.Unmarshal(data, &line) != nil {
 		return incidents.Change{}, false
 	}
-	return incidents.Change{Incident: &in, Kind: probe.Change}, true
+	if line.Resync {
+		return incidents.Change{Resync: true}, true
+	}
+	if line.Incident == nil || line.Incident.ID == 0 {
+		return incidents.Change{}, false
+	}
+	return incidents.Change{Incident: line.Incident, Kind: line.Change}, true
 }
