@@ -24,6 +24,8 @@ import (
 	"klaxon/receiver"
 	"klaxon/sshconsole"
 	"klaxon/storage"
+
+	"golang.org/x/net/netutil"
 )
 
 // ShutdownGrace is how long a stop waits for requests in flight.
@@ -151,7 +153,7 @@ func OpenApp(ctx context.Context, c Config, logTo io.Writer) (*App, error) {
 		Observer: a.Metrics, Metrics: a.Metrics.Handler(),
 	})
 	a.http = a.Receiver.HTTPServer(c.Listen, a.Log)
-	a.listener = receiver.LimitListener(a.listener, maxConnections)
+	a.listener = netutil.LimitListener(a.listener, maxConnections)
 	if c.TLSCert != "" {
 		a.listener = receiver.PlainHTTPOnTLS(a.listener, a.BaseURL)
 	}

@@ -7,85 +7,53 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
-// rateLimiter is a token bucket per integration: rate events a second, with a
-// burst of one second's worth. Off (nil) unless configured.
+// rateLimiter limits each integration to rate events a second, with a burst
+// of one second's worth (at least one event): a rate.Limiter per
+// integration, made on its first event. Off (nil) unless configured.
 type rateLimiter struct {
-	rate float64
-	now  func() time.Time
+	rate  float64
+	burst int
+	now   func() time.Time
 
-	mu      sync.Mutex
-	buckets map[int64]*bucket
-}
-
-type bucket struct {
-	tokens float64
-	last   time.Time
+	mu       sync.Mutex
+	limiters map[int64]*rate.Limiter // one per integration: there are few
 }
 
 func newRateLimiter(perSecond float64, now func() time.Time) *rateLimiter {
 	if perSecond <= 0 {
 		return nil
 	}
-	return &rateLimiter{rate: perSecond, now: now, buckets: map[int64]*bucket{}}
+	return &rateLimiter{
+		rate: perSecond, burst: max(1, int(math.Ceil(perSecond))), now: now,
+		limiters: map[int64]*rate.Limiter{},
+	}
 }
 
-// allow takes one token for integration id, or says how long until one is there.
+// allow takes one event's token for integration id, or says how long until
+// one is there (for Retry-After) and takes none.
 func (l *rateLimiter) allow(id int64) (bool, time.Duration) {
 	if l == nil {
 		return true, 0
 	}
 	now := l.now()
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	b := l.buckets[id]
-	if b == nil {
-		b = &bucket{tokens: l.rate, last: now}
-		l.buckets[id] = b
+	lim := l.limiters[id]
+	if lim == nil {
+		lim = rate.NewLimiter(rate.Limit(l.rate), l.burst)
+		l.limiters[id] = lim
 	}
-	b.tokens = math.Min(l.rate, b.tokens+now.Sub(b.last).Seconds()*l.rate)
-	b.last = now
-	if b.tokens >= 1 {
-		b.tokens--
+	l.mu.Unlock()
+	r := lim.ReserveN(now, 1)
+	wait := r.DelayFrom(now)
+	if wait == 0 {
 		return true, 0
 	}
-	wait := time.Duration((1 - b.tokens) / l.rate * float64(time.Second))
+	r.CancelAt(now) // a refused event takes no token
 	return false, wait
-}
-
-// limitListener accepts at most n connections at once; more wait in the
-// kernel's backlog instead of costing memory here.
-type limitListener struct {
-	net.Listener
-	sem chan struct{}
-}
-
-// LimitListener bounds the connections a listener has open at once.
-func LimitListener(l net.Listener, n int) net.Listener {
-	return &limitListener{Listener: l, sem: make(chan struct{}, n)}
-}
-
-func (l *limitListener) Accept() (net.Conn, error) {
-	l.sem <- struct{}{}
-	c, err := l.Listener.Accept()
-	if err != nil {
-		<-l.sem
-		return nil, err
-	}
-	return &limitConn{Conn: c, release: func() { <-l.sem }}, nil
-}
-
-type limitConn struct {
-	net.Conn
-	once    sync.Once
-	release func()
-}
-
-func (c *limitConn) Close() error {
-	err := c.Conn.Close()
-	c.once.Do(c.release)
-	return err
 }
 
 // byteBudget bounds the bytes of bodies in flight.
