@@ -64,7 +64,6 @@ func BenchmarkReadWebhook(b *testing.B) {
 	}
 }
 
-
 // FuzzScanObject holds scanObject to decodeTokens' answer on any body.
 func FuzzScanObject(f *testing.F) {
 	f.Add(`{"title":"x","body":{"a":[1,"]"]},"sevrity":"sev1"}`)
