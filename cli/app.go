@@ -26,6 +26,7 @@ import (
 	"klaxon/storage"
 
 	"golang.org/x/net/netutil"
+	"golang.org/x/sync/errgroup"
 )
 
 // ShutdownGrace is how long a stop waits for requests in flight.
@@ -414,60 +415,88 @@ func (a *App) WebhookURL() string {
 	return receiver.WebhookURL(a.BaseURL, a.Default.Token)
 }
 
-// Serve runs the HTTP server until ctx ends, then shuts it down gracefully:
-// no new connections, requests in flight finish (up to ShutdownGrace).
-func (a *App) Serve(ctx context.Context) error {
-	errc := make(chan error, 1)
-	go func() {
-		if a.Config.TLSCert != "" {
-			errc <- a.http.ServeTLS(a.listener, a.Config.TLSCert, a.Config.TLSKey)
-			return
-		}
-		errc <- a.http.Serve(a.listener)
-	}()
-	// Background work stops, and is waited for, before Serve returns, so
-	// that Close never pulls the database from under it.
-	bg, stopBackground := context.WithCancel(ctx)
-	var background sync.WaitGroup
-	defer func() {
-		stopBackground()
-		background.Wait()
-	}()
-	notifier := notify.New(a.Service, notify.Options{
-		Command: a.Config.OnTrigger, Realert: a.Config.Realert, Logger: a.Log,
-	})
-	background.Go(func() { a.pruneEvery(bg, 10*time.Minute) })
-	background.Go(func() { a.runTimersEvery(bg, 5*time.Second) })
-	if a.PG != nil {
-		// Several nodes share the database: one node at a time pages (runs
-		// --on-trigger and re-alerts). Changes committed by the others
-		// reach this node through followOthers, started in OpenApp.
-		background.Go(func() {
-			_ = a.PG.Lead(bg, "notifier", func(ctx context.Context) { notifier.Run(ctx, 15*time.Second) })
-		})
-	} else {
-		background.Go(func() { notifier.Run(bg, 15*time.Second) })
-	}
+// Run serves until ctx ends: the HTTP receiver, the SSH console (with
+// --ssh) and the background work (pruning, timers, the notifier), all
+// started in one errgroup. Then it shuts down gracefully: no new
+// connections, requests in flight finish (up to ShutdownGrace), and the
+// background work stops after them and is waited for before Run returns, so
+// that Close never pulls the database from under it. A server that fails
+// stops the rest, and Run returns its error.
+func (a *App) Run(ctx context.Context) error {
+	g, serving := errgroup.WithContext(ctx)
+	background, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBackground()
+
+	g.Go(a.serveHTTP)
+	var sshLn *acceptingListener
 	if a.ssh != nil {
-		go func() {
-			if err := a.ssh.Serve(a.sshLn); err != nil {
-				errc <- err
+		sshLn = newAcceptingListener(a.sshLn)
+		g.Go(func() error {
+			defer sshLn.started() // also when Serve fails before it accepts
+			if err := a.ssh.Serve(sshLn); err != nil {
+				return fmt.Errorf("serve: %w", err)
 			}
-		}()
+			return nil
+		})
 		a.Log.Info("klaxon console over ssh", "addr", a.sshLn.Addr().String())
 	}
 	a.Log.Info("klaxon receiving", "addr", a.listener.Addr().String())
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
+
+	// The background parts end only when background does: they log their
+	// errors and go on, so that a failed prune never stops the receiver.
+	g.Go(func() error { a.pruneEvery(background, 10*time.Minute); return nil })
+	g.Go(func() error { a.runTimersEvery(background, 5*time.Second); return nil })
+	notifier := notify.New(a.Service, notify.Options{
+		Command: a.Config.OnTrigger, Realert: a.Config.Realert, Logger: a.Log,
+	})
+	g.Go(func() error {
+		if a.PG == nil {
+			notifier.Run(background, 15*time.Second)
+			return nil
+		}
+		// Several nodes share the database: one node at a time pages (runs
+		// --on-trigger and re-alerts). Changes committed by the others
+		// reach this node through followOthers, started in OpenApp. Lead
+		// returns only background's end.
+		_ = a.PG.Lead(background, "notifier", func(ctx context.Context) { notifier.Run(ctx, 15*time.Second) })
+		return nil
+	})
+
+	g.Go(func() error {
+		<-serving.Done()
+		defer stopBackground() // once the requests in flight have finished
+		return a.shutdown(sshLn)
+	})
+	return g.Wait()
+}
+
+// serveHTTP serves the receiver on the app's listener until shutdown.
+func (a *App) serveHTTP() error {
+	var err error
+	if a.Config.TLSCert != "" {
+		err = a.http.ServeTLS(a.listener, a.Config.TLSCert, a.Config.TLSKey)
+	} else {
+		err = a.http.Serve(a.listener)
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), ShutdownGrace)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return fmt.Errorf("serve: %w", err)
+}
+
+// shutdown stops the servers gracefully: no new connections, requests in
+// flight finish (up to ShutdownGrace). sshLn is the SSH console's listener
+// (nil without --ssh).
+func (a *App) shutdown(sshLn *acceptingListener) error {
+	ctx, cancel := context.WithTimeout(context.Background(), ShutdownGrace)
 	defer cancel()
 	if a.ssh != nil {
-		_ = a.ssh.Shutdown(sctx)
+		// The SSH server learns of its listener in Serve: a Shutdown before
+		// then would miss it, and wait for it the whole grace.
+		<-sshLn.accepting
+		_ = a.ssh.Shutdown(ctx)
 	}
-	err := a.http.Shutdown(sctx)
+	err := a.http.Shutdown(ctx)
 	if err != nil {
 		a.Log.Warn("klaxon stopped receiving", "error", err)
 	} else {
@@ -478,6 +507,24 @@ func (a *App) Serve(ctx context.Context) error {
 	}
 	return nil
 }
+
+// acceptingListener says when Serve first accepts on it.
+type acceptingListener struct {
+	net.Listener
+	accepting chan struct{} // closed at the first Accept
+	once      sync.Once
+}
+
+func newAcceptingListener(l net.Listener) *acceptingListener {
+	return &acceptingListener{Listener: l, accepting: make(chan struct{})}
+}
+
+func (l *acceptingListener) Accept() (net.Conn, error) {
+	l.started()
+	return l.Listener.Accept()
+}
+
+func (l *acceptingListener) started() { l.once.Do(func() { close(l.accepting) }) }
 
 // followOthers publishes the changes other nodes commit to the shared
 // PostgreSQL on this node's broker, until Close. It returns once this node

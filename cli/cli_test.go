@@ -160,7 +160,7 @@ func TestCommandsWithoutARunningKlaxon(t *testing.T) {
 			t.Fatal(err)
 		}
 		cancel()
-		app.Serve(ctx)
+		app.Run(ctx)
 		app.Close()
 	}()
 	code, out, _ := run(t, append([]string{"integrations", "add", "ci"}, common...)...)

@@ -302,7 +302,7 @@ func runServer(ctx context.Context, args []string, e Env, console bool) error {
 		fmt.Fprintf(e.Stderr, "klaxon: warning: %s\n", app.Warning)
 	}
 	fmt.Fprintf(e.Stderr, "klaxon: receiving on %s (data in %s); `klaxon integrations` shows the webhook URLs\n", app.BaseURL, c.DataDir)
-	return app.Serve(ctx)
+	return app.Run(ctx)
 }
 
 // printWelcome shows where to send webhooks and a curl line that pages klaxon.

@@ -4,9 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"sync"
 
 	"klaxon/tui"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // consoleOptions are the console's options for this app, in this process.
@@ -26,34 +27,31 @@ func (a *App) sender() *http.Client {
 	return hc
 }
 
-// runConsole runs the receiver in the background and the console in the
-// foreground; quitting the console stops the receiver gracefully. Without a
-// terminal it prints where to send webhooks and serves until stopped.
+// runConsole runs the app in the background and the console in the
+// foreground; quitting the console stops the app gracefully, and an app
+// that fails ends the console. Without a terminal it prints where to send
+// webhooks and runs until stopped.
 func runConsole(ctx context.Context, app *App, e Env) error {
 	if !e.Interactive {
 		printWelcome(e.Stdout, app)
-		return app.Serve(ctx)
+		return app.Run(ctx)
 	}
-	serveCtx, stopServing := context.WithCancel(ctx)
-	defer stopServing()
-	var (
-		wg       sync.WaitGroup
-		serveErr error
-	)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		serveErr = app.Serve(serveCtx)
-		stopServing()
-	}()
-	consoleErr := tui.Run(serveCtx, app.Service, app.consoleOptions())
-	stopServing()
-	wg.Wait()
-	if consoleErr != nil {
-		return fmt.Errorf("console: %w", consoleErr)
-	}
-	if serveErr != nil && ctx.Err() == nil {
-		return serveErr
-	}
-	return nil
+	running, stop := context.WithCancel(ctx)
+	defer stop()
+	var g errgroup.Group
+	g.Go(func() error {
+		defer stop()
+		if err := app.Run(running); err != nil && ctx.Err() == nil {
+			return err
+		}
+		return nil
+	})
+	g.Go(func() error {
+		defer stop()
+		if err := tui.Run(running, app.Service, app.consoleOptions()); err != nil {
+			return fmt.Errorf("console: %w", err)
+		}
+		return nil
+	})
+	return g.Wait()
 }

@@ -17,7 +17,7 @@ func TestExportRangeAndUnknownIntegration(t *testing.T) {
 		t.Fatal(err)
 	}
 	cancel()
-	app.Serve(ctx)
+	app.Run(ctx)
 	app.Close()
 	code, out, errOut := run(t, append([]string{"export", "--since", "1h", "--until", "2h"}, common...)...)
 	if code == 0 || !strings.Contains(errOut, "inverted") {

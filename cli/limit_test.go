@@ -33,7 +33,7 @@ func TestIncidentsSayWhatTheyLeaveOut(t *testing.T) {
 			t.Fatal(err)
 		}
 		cancel()
-		app.Serve(ctx)
+		app.Run(ctx)
 		app.Close()
 	}()
 	common := []string{"--listen", addr, "--data-dir", dir}

@@ -197,7 +197,7 @@ func deliver(t *testing.T, addr, dir, url, title string, flags ...string) (int, 
 			t.Fatal(err)
 		}
 		done := make(chan error, 1)
-		go func() { done <- app.Serve(ctx) }()
+		go func() { done <- app.Run(ctx) }()
 		defer func() {
 			cancel()
 			<-done

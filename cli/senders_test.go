@@ -24,7 +24,7 @@ func makeDataDir(t *testing.T, addr, dir string) {
 		t.Fatal(err)
 	}
 	cancel()
-	app.Serve(ctx)
+	app.Run(ctx)
 	app.Close()
 }
 

@@ -50,7 +50,7 @@ func TestTLSAndExposureWarning(t *testing.T) {
 		t.Fatal(err)
 	}
 	served := make(chan error, 1)
-	go func() { served <- app.Serve(ctx) }()
+	go func() { served <- app.Run(ctx) }()
 	defer func() {
 		cancel()
 		<-served
