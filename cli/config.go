@@ -97,6 +97,7 @@ func env(name, def string) string {
 var envOf = map[string]string{
 	"listen":              "KLAXON_LISTEN",
 	"data-dir":            "KLAXON_DATA_DIR",
+	"database":            "KLAXON_DATABASE",
 	"tls-cert":            "KLAXON_TLS_CERT",
 	"tls-key":             "KLAXON_TLS_KEY",
 	"accept-any-token":    "KLAXON_ACCEPT_ANY_TOKEN",
