@@ -39,6 +39,8 @@ func runBench(ctx context.Context, args []string, e Env) error {
 			"p50/p99, the ratio to the no-op handler and to the bare durable receiver, and the servers' peak RSS\n"+
 			"and CPU per request. --peer alertmanager measures Prometheus Alertmanager the same way in the same\n"+
 			"runs; --rate N paces every load at N events a second instead (latency from when each event fell due).\n"+
+			"--database URL also measures klaxon on that PostgreSQL in each pattern beside klaxon on SQLite, each\n"+
+			"measurement in a fresh database (or schema) dropped after it, with PostgreSQL's CPU when it runs here.\n"+
 			"Flags after -- go to the receiver (for example -- --journal-limit 1000).", e.Stderr)
 	fs.IntVar(&c.Connections, "connections", 64, "keep-alive connections, one request in flight on each")
 	fs.DurationVar(&c.Duration, "duration", 10*time.Second, "how long each measurement lasts")
@@ -58,6 +60,7 @@ func runBench(ctx context.Context, args []string, e Env) error {
 	fs.DurationVar(&c.WaitIdle, "wait-idle", 0, "before each measurement, wait up to `D` for the machine to be idle (other processes under\n0.1 CPU for 3 s): on a machine shared with other work, figures taken beside it say less")
 	fs.BoolVar(&console, "console", false, "instead, time the console's answer to key presses while the receiver takes the first pattern's load,\nboth in this process as klaxon runs them")
 	fs.Float64Var(&rate, "rate", 0, "pace every load at `N` events a second (an open load from --workers goroutines: latency counts\nfrom when each event fell due) instead of --connections closed-loop connections. With --console,\nthe events go straight into the receiver's HTTP handler in this process (no sockets)")
+	fs.StringVar(&c.Database, "database", "", "also measure klaxon on the PostgreSQL at `URL` in each pattern, beside klaxon on SQLite in the same\nruns: a new database for each measurement (or, if the URL's user may not create databases, a new\nschema of its database), dropped after it; nothing already there is touched. Its server's CPU counts\nwhen it runs on this machine (every process of its cluster: give it a cluster that does nothing else)")
 	fs.IntVar(&c.Workers, "workers", 1000, "with --rate: goroutines sending, each on an idle keep-alive connection or a new one")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -104,6 +107,17 @@ func runBench(ctx context.Context, args []string, e Env) error {
 	if c.ProfileDir != "" {
 		if err := os.MkdirAll(c.ProfileDir, 0o755); err != nil {
 			return err
+		}
+	}
+	if c.Database != "" {
+		if console {
+			return usageError(fs, "--database is not for --console")
+		}
+		if len(c.Patterns) == 0 {
+			return usageError(fs, "--database needs a pattern")
+		}
+		if !isPostgres(c.Database) {
+			return usageError(fs, "--database %q is not a postgres:// URL", redactURL(c.Database))
 		}
 	}
 	if console {

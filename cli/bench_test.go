@@ -59,3 +59,21 @@ func TestBenchChildDurable(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// klaxon bench --database refuses what it cannot measure before it starts
+// anything; the password of a refused URL is not printed.
+func TestBenchDatabaseUsage(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--database", "mysql://k:secret@db/x"}, "is not a postgres:// URL"},
+		{[]string{"--database", "postgres://k@db/x", "--console"}, "--database is not for --console"},
+		{[]string{"--database", "postgres://k@db/x", "--patterns", ""}, "--database needs a pattern"},
+	} {
+		code, out, errOut := run(t, append([]string{"bench"}, c.args...)...)
+		if code != 2 || out != "" || !strings.Contains(errOut, c.want) || strings.Contains(errOut, "secret") {
+			t.Errorf("bench %q: %d %q %q", c.args, code, out, errOut)
+		}
+	}
+}

@@ -7,7 +7,8 @@
 // servers' peak memory and CPU per request. With a peer (Alertmanager) it
 // drives that the same way in the same run and reports klaxon against it;
 // with a rate, every target takes an open load paced at that rate instead
-// of the closed load of the connections.
+// of the closed load of the connections; with a PostgreSQL URL, klaxon on
+// it is measured in each pattern beside klaxon on SQLite (postgres.go).
 //
 // The servers run as their own processes so that /proc can say what each
 // one used; the load generator shares the machine with them, as wrk would.
@@ -60,6 +61,11 @@ type Config struct {
 	// WaitIdle, when above zero, is how long to wait before each
 	// measurement for the machine to be idle (see waitIdle).
 	WaitIdle time.Duration
+	// Database, a PostgreSQL URL, also measures klaxon on PostgreSQL in each
+	// pattern in every run, beside klaxon on SQLite (see postgres.go).
+	Database string
+
+	pg *pgServer // Database's server, once Run has connected to it
 }
 
 // Targets besides the patterns: the two yardsticks, and the peer's patterns
@@ -69,6 +75,13 @@ const (
 	targetDurable = "durable"
 	peerPrefix    = "am-"
 )
+
+// isPattern says whether target is klaxon on SQLite in a pattern (not a
+// yardstick, the peer, or klaxon on PostgreSQL).
+func isPattern(target string) bool {
+	p := Pattern(target)
+	return p == NewTitles || p == RepeatTitles
+}
 
 // peerPattern says whether target is the peer's, and in which pattern.
 func peerPattern(target string) (Pattern, bool) {
@@ -91,6 +104,9 @@ type Measurement struct {
 	// PerCommit is how many writes the receiver's commits held on average
 	// (group commit), warm-up included; 0 when not known.
 	PerCommit float64
+	// DBCPU is the CPU PostgreSQL's cluster used over the window, for
+	// klaxon on PostgreSQL whose server is on this machine; 0 otherwise.
+	DBCPU time.Duration
 }
 
 // Run measures what c says, printing each measurement as it is made and a
@@ -121,6 +137,13 @@ func Run(ctx context.Context, c Config, out io.Writer) ([]Measurement, error) {
 		}
 		c.PeerExe = exe
 	}
+	if c.Database != "" {
+		pg, err := openPGServer(ctx, c.Database)
+		if err != nil {
+			return nil, err
+		}
+		c.pg = pg
+	}
 	printMachine(out, c)
 	fmt.Fprintf(out, speedFormat, "run", "target", "req/s", "p50", "p99", "max", "errors", lastColumn(c))
 	var all []Measurement
@@ -134,6 +157,11 @@ func Run(ctx context.Context, c Config, out io.Writer) ([]Measurement, error) {
 		}
 		for _, p := range c.Patterns {
 			targets = append(targets, string(p))
+		}
+		if c.pg != nil {
+			for _, p := range c.Patterns {
+				targets = append(targets, pgPrefix+string(p))
+			}
 		}
 		if c.Peer != "" {
 			for _, p := range c.Patterns {
@@ -216,11 +244,12 @@ func lastColumn(c Config) string {
 // sample is what is read at each end of the counted window.
 type sample struct {
 	server, self, busy time.Duration // CPU time: the server's, the bench's, the machine's
+	db                 time.Duration // PostgreSQL's cluster's, when the server uses it on this machine
 	at                 time.Time
 }
 
-func takeSample(pid int) sample {
-	return sample{procUsage(pid).CPU, procUsage(os.Getpid()).CPU, machineBusy(), time.Now()}
+func takeSample(pid int, pg *pgServer) sample {
+	return sample{procUsage(pid).CPU, procUsage(os.Getpid()).CPU, machineBusy(), pg.cpu(), time.Now()}
 }
 
 // measure starts the target's server, drives it and stops it. The server's
@@ -243,6 +272,19 @@ func measure(ctx context.Context, c Config, run int, target string) (Measurement
 	pattern, format := Pattern(target), KlaxonEvent
 	var srv *child
 	var err error
+	var scratch *pgScratch
+	var pg *pgServer // the server whose CPU counts
+	if p, ok := pgPattern(target); ok {
+		pattern, pg = p, c.pg
+		if scratch, err = c.pg.newScratch(ctx); err != nil {
+			return m, err
+		}
+		if !c.Keep {
+			defer scratch.drop(context.WithoutCancel(ctx))
+		} else {
+			defer fmt.Fprintf(os.Stderr, "klaxon bench: kept PostgreSQL's %s\n", scratch.name)
+		}
+	}
 	if p, ok := peerPattern(target); ok {
 		pattern, format = p, AlertmanagerAlerts
 		srv, err = startAlertmanager(c.PeerExe, dataDir)
@@ -264,7 +306,15 @@ func measure(ctx context.Context, c Config, run int, target string) (Measurement
 		if c.ProfileDir != "" {
 			args = append(args, "--cpuprofile", profile("cpu.pprof"))
 		}
-		srv, err = startChild(c.Exe, args...)
+		var env []string
+		if scratch != nil {
+			database, password := splitPassword(scratch.url)
+			args = append(args, "--database", database)
+			if password != "" {
+				env = append(env, "PGPASSWORD="+password) // kept off the command line, which ps shows
+			}
+		}
+		srv, err = startChild(c.Exe, env, args...)
 	}
 	if err != nil {
 		return m, err
@@ -276,10 +326,10 @@ func measure(ctx context.Context, c Config, run int, target string) (Measurement
 	var peerProfile chan error
 	window := func(end bool) {
 		if end {
-			w1 = takeSample(pid)
+			w1 = takeSample(pid, pg)
 			return
 		}
-		w0 = takeSample(pid)
+		w0 = takeSample(pid, pg)
 		if _, ok := peerPattern(target); ok && c.ProfileDir != "" && c.Requests == 0 {
 			peerProfile = make(chan error, 1)
 			go func() { peerProfile <- fetchProfile(srv.URL, c.Duration, profile("cpu.pprof")) }()
@@ -307,11 +357,12 @@ func measure(ctx context.Context, c Config, run int, target string) (Measurement
 	}
 	m.Usage = srv.usage()
 	m.Usage.CPU = w1.server - w0.server
+	m.DBCPU = w1.db - w0.db
 	if commits, writes, ok := commitStats(srv.URL); ok && commitsKnown && commits > commitsBefore {
 		m.PerCommit = (writes - writesBefore) / (commits - commitsBefore)
 	}
 	if busy, took := w1.busy-w0.busy, w1.at.Sub(w0.at); busy > 0 && took > 0 {
-		others := busy - m.Usage.CPU - (w1.self - w0.self)
+		others := busy - m.Usage.CPU - m.DBCPU - (w1.self - w0.self)
 		m.Others = max(0, others.Seconds()/took.Seconds())
 	}
 	if peerProfile != nil {
@@ -331,6 +382,9 @@ func measure(ctx context.Context, c Config, run int, target string) (Measurement
 		if c.Keep {
 			fmt.Fprintf(os.Stderr, "klaxon bench: kept %s\n", dataDir)
 		}
+	}
+	if scratch != nil {
+		m.DBBytes = scratch.size(ctx)
 	}
 	return m, nil
 }
@@ -368,6 +422,12 @@ func mediansBy(all []Measurement, key func(Measurement) float64) []Measurement {
 }
 
 func targetName(t string) string {
+	if p, ok := pgPattern(t); ok {
+		if p == RepeatTitles {
+			return "PG repeating"
+		}
+		return "PG new titles"
+	}
 	if p, ok := peerPattern(t); ok {
 		if p == RepeatTitles {
 			return "AM repeating"
@@ -463,6 +523,7 @@ func printReport(out io.Writer, all []Measurement, c Config) {
 		printAgainstDurable(out, med)
 	}
 	printAgainstPeer(out, med)
+	printAgainstSQLite(out, med, c.pg)
 }
 
 // printAgainstPeer sets each pattern of klaxon beside the peer's in the same
@@ -534,7 +595,7 @@ func printVerdict(out io.Writer, medians []Measurement) {
 	}
 	fmt.Fprintln(out, "the bar of issue #4: at least 0.50 of the no-op handler, p99 ≤ 10ms, no errors")
 	for _, m := range medians {
-		if _, peer := peerPattern(m.Target); peer || m.Target == targetNoop || m.Target == targetDurable || m.Ratio == 0 {
+		if !isPattern(m.Target) || m.Ratio == 0 {
 			continue
 		}
 		ok := m.Ratio >= 0.5 && m.Result.P99 <= 10*time.Millisecond && m.Result.Errors == 0
@@ -565,7 +626,7 @@ func printAgainstDurable(out io.Writer, medians []Measurement) {
 		return
 	}
 	for _, m := range medians {
-		if _, peer := peerPattern(m.Target); peer || m.Target == targetNoop || m.Target == targetDurable {
+		if !isPattern(m.Target) {
 			continue
 		}
 		fmt.Fprintf(out, "%-16s  %.2f of bare durable (%.0f req/s, p99 %s)\n",
@@ -605,6 +666,9 @@ func printMachine(out io.Writer, c Config) {
 			v = "(version unknown)"
 		}
 		fmt.Fprintf(out, "peer: Alertmanager %s, %s\n", v, c.PeerExe)
+	}
+	if c.pg != nil {
+		fmt.Fprintln(out, c.pg.describe())
 	}
 	if p50, p99, err := syncLatency(c.Dir, syncProbePages, 200); err == nil {
 		fmt.Fprintf(out, "the disk syncs %d written pages in %s (p50), %s (p99) before any load\n",

@@ -26,10 +26,11 @@ type child struct {
 	stopErr  error
 }
 
-// startChild runs exe with args; the child prints "url <URL>" on its stdout
-// once it listens.
-func startChild(exe string, args ...string) (*child, error) {
+// startChild runs exe with args, and env besides the bench's environment;
+// the child prints "url <URL>" on its stdout once it listens.
+func startChild(exe string, env []string, args ...string) (*child, error) {
 	cmd := exec.Command(exe, args...)
+	cmd.Env = childEnv(os.Environ(), env)
 	cmd.Stderr = os.Stderr
 	cmd.SysProcAttr = childAttr()
 	out, err := cmd.StdoutPipe()
@@ -61,6 +62,19 @@ func startChild(exe string, args ...string) (*child, error) {
 		c.cmd.Process.Kill()
 		return nil, errors.New("the server under test did not say where it listens within 30 s")
 	}
+}
+
+// childEnv is the environment of a server under test: the bench's (env),
+// without KLAXON_DATABASE (a receiver keeps SQLite in its data directory
+// unless its command line says --database), and with extra.
+func childEnv(env, extra []string) []string {
+	var out []string
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, "KLAXON_DATABASE=") {
+			out = append(out, kv)
+		}
+	}
+	return append(out, extra...)
 }
 
 // stop asks the child to stop gracefully and waits for it. Calling it again
