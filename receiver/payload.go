@@ -365,6 +365,9 @@ func (p *payload) text(name string) (string, bool, error) {
 	case len(raw) == 0 || string(raw) == "null":
 		return "", false, nil
 	case raw[0] == '"':
+		if in := raw[1 : len(raw)-1]; bytes.IndexByte(in, '\\') < 0 && utf8.Valid(in) {
+			return string(in), true, nil // no escapes: the text is the bytes between the quotes
+		}
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
 			return "", true, err

@@ -1,6 +1,7 @@
 package receiver
 
 import (
+	"encoding/json"
 	"reflect"
 	"testing"
 )
@@ -79,4 +80,16 @@ func FuzzScanObject(f *testing.F) {
 			t.Fatalf("%q:\n got %+v\nwant %+v", body, got, want)
 		}
 	})
+}
+
+// text's shortcut for strings without escapes reads what json.Unmarshal reads.
+func TestTextAgreesWithUnmarshal(t *testing.T) {
+	for _, raw := range []string{`"disk full"`, `""`, `"caf` + "\xc3\xa9" + `"`, `"bad ` + "\xff" + `"`, `"a\"b"`, `"\u00e9\n"`, ` "x" `} {
+		p := &payload{fields: map[string]json.RawMessage{"title": json.RawMessage(raw)}}
+		got, _, err := p.text("title")
+		var want string
+		if uerr := json.Unmarshal([]byte(raw), &want); uerr != nil || err != nil || got != want {
+			t.Errorf("%s: %q (%v), want %q (%v)", raw, got, err, want, uerr)
+		}
+	}
 }
