@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"klaxon/api"
 	"klaxon/incidents"
 )
 
@@ -217,11 +218,11 @@ func (s *Server) routes() {
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	h := s.svc.Health()
 	if h.OK {
-		writeJSON(w, 200, map[string]any{"ok": true})
+		writeJSON(w, 200, api.Healthz{OK: true})
 		return
 	}
 	w.Header().Set("Retry-After", "5")
-	writeJSON(w, 503, map[string]any{"ok": false, "problem": h.Problem})
+	writeJSON(w, 503, api.Healthz{Problem: h.Problem})
 }
 
 // requireToken answers 401 unless the request carries the API token.
@@ -420,7 +421,7 @@ type refusalShape func(status int, msg string) []byte
 
 // klaxonRefusal is SPEC §2's {"ok":false,"error":"…"}.
 func klaxonRefusal(_ int, msg string) []byte {
-	b, _ := marshal(errorAnswer{Error: msg})
+	b, _ := marshal(api.Error{Error: msg})
 	return b
 }
 
@@ -576,11 +577,8 @@ func redactQuery(raw string) string {
 	return q.Encode()
 }
 
-// errorAnswer is every refusal's body: {"ok":false,"error":"…"}.
-type errorAnswer struct {
-	OK    bool   `json:"ok"`
-	Error string `json:"error"`
-}
+// errorAnswer is api.Error by the name limits.go still uses.
+type errorAnswer = api.Error
 
 // marshal writes JSON without HTML escaping: answers are read by people.
 func marshal(v any) ([]byte, error) {
@@ -608,5 +606,5 @@ func writeRaw(w http.ResponseWriter, status int, b []byte) {
 }
 
 func writeError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, errorAnswer{Error: msg})
+	writeJSON(w, status, api.Error{Error: msg})
 }
