@@ -2,23 +2,20 @@ package cli
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
+	"klaxon/api"
 	"klaxon/incidents"
 	"klaxon/internal/termtext"
 	"klaxon/remote"
@@ -396,9 +393,10 @@ func runIntegrations(ctx context.Context, args []string, e Env) error {
 		if list == nil {
 			list = []remote.Integration{}
 		}
+		// GET /api/v1/integrations's answer, indented as incidents --json.
 		enc := json.NewEncoder(e.Stdout)
-		enc.SetIndent("", "  ") // as incidents --json
-		return enc.Encode(map[string]any{"integrations": list})
+		enc.SetIndent("", "  ")
+		return enc.Encode(api.IntegrationList{Integrations: list})
 	}
 	tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tKIND\tSERVICE\tACK TIMEOUT\tRESOLVE AFTER\tWEBHOOK URL")
@@ -595,11 +593,11 @@ func runIntegrationsRemove(ctx context.Context, args []string, e Env) error {
 			return err
 		}
 		open = len(list)
-		m, err := managerOf(b, c)
+		m, err := managerOf(b)
 		if err != nil {
 			return err
 		}
-		return m.removeIntegration(ctx, in.Name)
+		return m.RemoveIntegration(ctx, in.Name)
 	})
 	if err != nil {
 		return err
@@ -647,11 +645,11 @@ func runIntegrationsRotate(ctx context.Context, args []string, e Env) error {
 		if err != nil {
 			return err
 		}
-		m, err := managerOf(b, c)
+		m, err := managerOf(b)
 		if err != nil {
 			return err
 		}
-		in, until, err = m.rotateIntegration(ctx, found.Name, grace)
+		in, until, err = m.RotateIntegration(ctx, found.Name, grace)
 		return err
 	})
 	if err != nil {
@@ -668,122 +666,42 @@ func runIntegrationsRotate(ctx context.Context, args []string, e Env) error {
 	return nil
 }
 
-// integrationManager removes integrations and rotates their tokens: through
-// the running klaxon's API, or in the data directory.
+// integrationManager removes integrations and rotates their tokens: the
+// running klaxon through its API (*remote.Client), or the data directory
+// (serviceBackend).
 type integrationManager interface {
-	removeIntegration(ctx context.Context, name string) error
-	rotateIntegration(ctx context.Context, name string, grace time.Duration) (*remote.Integration, time.Time, error)
+	RemoveIntegration(ctx context.Context, name string) error
+	RotateIntegration(ctx context.Context, name string, grace time.Duration) (*remote.Integration, time.Time, error)
 }
+
+var (
+	_ integrationManager = (*remote.Client)(nil)
+	_ integrationManager = serviceBackend{}
+)
 
 // managerOf is b's integrationManager.
-func managerOf(b backend, c Config) (integrationManager, error) {
-	switch b := b.(type) {
-	case integrationManager:
-		return b, nil
-	case *remote.Client:
-		return apiManager{client: b, c: c}, nil
+func managerOf(b backend) (integrationManager, error) {
+	m, ok := b.(integrationManager)
+	if !ok {
+		return nil, fmt.Errorf("this klaxon cannot remove integrations or rotate tokens")
 	}
-	return nil, fmt.Errorf("this klaxon cannot remove integrations or rotate tokens")
+	return m, nil
 }
 
-func (s serviceBackend) removeIntegration(ctx context.Context, name string) error {
+// RemoveIntegration removes an integration as remote.Client does.
+func (s serviceBackend) RemoveIntegration(ctx context.Context, name string) error {
 	_, err := s.Service.RemoveIntegration(ctx, name)
 	return err
 }
 
-func (s serviceBackend) rotateIntegration(ctx context.Context, name string, grace time.Duration) (*remote.Integration, time.Time, error) {
+// RotateIntegration gives an integration a new token as remote.Client does.
+func (s serviceBackend) RotateIntegration(ctx context.Context, name string, grace time.Duration) (*remote.Integration, time.Time, error) {
 	in, until, err := s.Service.RotateToken(ctx, name, grace)
 	if err != nil {
 		return nil, time.Time{}, err
 	}
 	shown := asShown(in, s.base)
 	return &shown, until, nil
-}
-
-// apiManager is the running klaxon's API: DELETE /api/v1/integrations/{name}
-// and POST /api/v1/integrations/{name}/rotate.
-type apiManager struct {
-	client *remote.Client
-	c      Config
-}
-
-func (m apiManager) removeIntegration(ctx context.Context, name string) error {
-	return m.call(ctx, "DELETE", "/api/v1/integrations/"+url.PathEscape(name), nil, nil)
-}
-
-func (m apiManager) rotateIntegration(ctx context.Context, name string, grace time.Duration) (*remote.Integration, time.Time, error) {
-	var out struct {
-		Integration remote.Integration `json:"integration"`
-		Until       *string            `json:"old_token_works_until"`
-	}
-	body := map[string]int64{"grace_seconds": int64(grace / time.Second)}
-	if err := m.call(ctx, "POST", "/api/v1/integrations/"+url.PathEscape(name)+"/rotate", body, &out); err != nil {
-		return nil, time.Time{}, err
-	}
-	until := time.Now()
-	if out.Until != nil {
-		until, _ = time.Parse(time.RFC3339Nano, *out.Until)
-	}
-	return &out.Integration, until, nil
-}
-
-// call sends one API request with the API token and decodes a 2xx answer
-// into out; a refusal comes back as the API's sentence.
-func (m apiManager) call(ctx context.Context, method, path string, body, out any) error {
-	hc, err := senderFor(m.c)
-	if err != nil {
-		return err
-	}
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, m.client.Base()+path, rd)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+readAPIToken(m.c))
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		if errors.Is(err, syscall.ECONNREFUSED) {
-			return fmt.Errorf("%w at %s", remote.ErrNotRunning, m.client.Base())
-		}
-		return fmt.Errorf("klaxon at %s did not answer: %w", m.client.Base(), err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
-	if err != nil {
-		return fmt.Errorf("reading klaxon's answer: %w", err)
-	}
-	if resp.StatusCode/100 != 2 {
-		var refusal struct {
-			Error string `json:"error"`
-		}
-		if json.Unmarshal(b, &refusal) != nil || refusal.Error == "" {
-			refusal.Error = strings.TrimSpace(string(b))
-		}
-		code := incidents.EINTERNAL
-		switch resp.StatusCode {
-		case 400, 422:
-			code = incidents.EINVALID
-		case 401, 403:
-			return fmt.Errorf("the klaxon at %s refused the API token (%d): set KLAXON_API_TOKEN to its token, or pass the --data-dir it uses", m.client.Base(), resp.StatusCode)
-		case 404:
-			code = incidents.ENOTFOUND
-		}
-		return incidents.Errorf(code, "%s", refusal.Error)
-	}
-	if out == nil {
-		return nil
-	}
-	return json.Unmarshal(b, out)
 }
 
 // shellQuote quotes s for a shell when it needs it.

@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"klaxon/api"
 	"klaxon/incidents"
 	"klaxon/internal/termtext"
 	"klaxon/receiver"
@@ -178,11 +179,11 @@ func runIncidents(ctx context.Context, args []string, e Env) error {
 		if list == nil {
 			list = []*incidents.Incident{}
 		}
+		// The API's page, with the total when the klaxon could count it.
 		out := struct {
-			Incidents  []*incidents.Incident `json:"incidents"`
-			NextCursor string                `json:"next_cursor"`
-			Total      *int                  `json:"total,omitempty"` // absent when the klaxon cannot count
-		}{Incidents: list, NextCursor: page.NextCursor}
+			api.IncidentPage
+			Total *int `json:"total,omitempty"`
+		}{IncidentPage: api.IncidentPage{Incidents: list, NextCursor: page.NextCursor}}
 		if counted {
 			out.Total = &total
 		}

@@ -28,8 +28,8 @@ func makeDataDir(t *testing.T, addr, dir string) {
 	app.Close()
 }
 
-// api calls a klaxon's API with the API token of its data directory.
-func api(t *testing.T, addr, dir, method, path, body string) (int, string) {
+// callAPI calls a klaxon's API with the API token of its data directory.
+func callAPI(t *testing.T, addr, dir, method, path, body string) (int, string) {
 	t.Helper()
 	tok, err := os.ReadFile(filepath.Join(dir, "api-token"))
 	if err != nil {
@@ -195,7 +195,7 @@ func TestSetChaos(t *testing.T) {
 func TestPatchIntegrationChaos(t *testing.T) {
 	addr, dir := freeAddr(t), t.TempDir()
 	startServe(t, addr, dir)
-	status, out := api(t, addr, dir, "PATCH", "/api/v1/integrations/default", `{"chaos":"status=503,share=0.3"}`)
+	status, out := callAPI(t, addr, dir, "PATCH", "/api/v1/integrations/default", `{"chaos":"status=503,share=0.3"}`)
 	var got struct {
 		Integration struct {
 			Chaos, Setup, URL, Token string
@@ -209,19 +209,19 @@ func TestPatchIntegrationChaos(t *testing.T) {
 	if in.DedupKeyName != "title" || in.Setup != senders.Setup(senders.Target{Base: "http://" + addr, Token: in.Token, Kind: incidents.KindWebhook, Name: "default"}) {
 		t.Fatalf("integration JSON: %s", out)
 	}
-	status, out = api(t, addr, dir, "PATCH", "/api/v1/integrations/default", `{"chaos":"status=200","ack_timeout_seconds":60}`)
+	status, out = callAPI(t, addr, dir, "PATCH", "/api/v1/integrations/default", `{"chaos":"status=200","ack_timeout_seconds":60}`)
 	if status != 400 || !strings.Contains(out, "give an HTTP error status from 400 to 599") {
 		t.Fatalf("PATCH a bad chaos: %d %s", status, out)
 	}
-	status, out = api(t, addr, dir, "GET", "/api/v1/integrations", "")
+	status, out = callAPI(t, addr, dir, "GET", "/api/v1/integrations", "")
 	if status != 200 || !strings.Contains(out, `"chaos":"status=503,share=0.3"`) || !strings.Contains(out, `"ack_timeout_seconds":0`) {
 		t.Fatalf("a refused PATCH changed something: %s", out)
 	}
-	status, out = api(t, addr, dir, "PATCH", "/api/v1/integrations/default", `{"chaos":"off"}`)
+	status, out = callAPI(t, addr, dir, "PATCH", "/api/v1/integrations/default", `{"chaos":"off"}`)
 	if status != 200 || !strings.Contains(out, `"chaos":"off"`) {
 		t.Fatalf("PATCH chaos off: %d %s", status, out)
 	}
-	if status, out = api(t, addr, dir, "PATCH", "/api/v1/integrations/nope", `{"chaos":"off"}`); status != 404 {
+	if status, out = callAPI(t, addr, dir, "PATCH", "/api/v1/integrations/nope", `{"chaos":"off"}`); status != 404 {
 		t.Fatalf("PATCH an unknown integration: %d %s", status, out)
 	}
 }
@@ -337,7 +337,7 @@ func TestSendMeetsChaos(t *testing.T) {
 	if list := listIncidents(t, common, "flaky"); len(list) != 0 {
 		t.Fatalf("chaos stored %+v", list)
 	}
-	status, body := api(t, addr, dir, "GET", "/api/v1/requests?limit=1", "")
+	status, body := callAPI(t, addr, dir, "GET", "/api/v1/requests?limit=1", "")
 	var journal struct{ Requests []incidents.Request }
 	if status != 200 || json.Unmarshal([]byte(body), &journal) != nil || len(journal.Requests) != 1 {
 		t.Fatalf("journal: %d %s", status, body)
