@@ -3,60 +3,19 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"klaxon/incidents"
+	"klaxon/internal/testkit"
 )
-
-// teamDatabase is an empty schema in KLAXON_TEST_DATABASE (scripts/postgres-dev
-// starts one; .ci/run does), dropped when t ends. Without it the test skips,
-// except in CI, where it fails.
-func teamDatabase(t *testing.T) string {
-	t.Helper()
-	admin := os.Getenv("KLAXON_TEST_DATABASE")
-	if admin == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("KLAXON_TEST_DATABASE is not set, and CI runs the PostgreSQL tests for real (scripts/postgres-dev)")
-		}
-		t.Skip(`no PostgreSQL: run eval "$(scripts/postgres-dev start)" first`)
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "team_" + hex.EncodeToString(b)
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if c, err := pgx.Connect(ctx, admin); err == nil {
-			c.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE")
-			c.Close(ctx)
-		}
-	})
-	u, _ := url.Parse(admin)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
 
 // Two klaxon nodes (real processes) on one PostgreSQL are one klaxon: an
 // integration made on one works on the other; a trigger on one and a
@@ -69,7 +28,7 @@ func TestTwoNodesOnePostgres(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the real binary")
 	}
-	db := teamDatabase(t)
+	db := testkit.PostgresURL(t)
 	bin := buildKlaxon(t)
 	t.Setenv("KLAXON_API_TOKEN", "team-api-token") // one token for the team's nodes
 	dirA, dirB := t.TempDir(), t.TempDir()

@@ -2,8 +2,6 @@ package cli
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"net/http"
 	"net/url"
@@ -15,47 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"klaxon/internal/testkit"
 )
-
-// copyTarget is an empty schema in KLAXON_TEST_DATABASE (scripts/postgres-dev
-// starts one), dropped when t ends; without it the test skips, except in CI.
-func copyTarget(t *testing.T) string {
-	t.Helper()
-	admin := os.Getenv("KLAXON_TEST_DATABASE")
-	if admin == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("KLAXON_TEST_DATABASE is not set, and CI runs the PostgreSQL tests for real (scripts/postgres-dev)")
-		}
-		t.Skip(`no PostgreSQL: run eval "$(scripts/postgres-dev start)" first`)
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "copy_" + hex.EncodeToString(b)
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if c, err := pgx.Connect(ctx, admin); err == nil {
-			c.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE")
-			c.Close(ctx)
-		}
-	})
-	u, err := url.Parse(admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
 
 var copiedRE = regexp.MustCompile(`^copied 2 integrations, 2 incidents, 3 timeline entries, 3 requests in \d+\.\d s\n`)
 
@@ -64,7 +23,7 @@ var copiedRE = regexp.MustCompile(`^copied 2 integrations, 2 incidents, 3 timeli
 // target that holds data; and a klaxon on the copy takes the senders'
 // webhook URLs as they were, folding a repeat into the copied incident.
 func TestDBCopy(t *testing.T) {
-	target := copyTarget(t)
+	target := testkit.PostgresURL(t)
 	addr, dir := freeAddr(t), t.TempDir()
 	ctx, stop := context.WithCancel(context.Background())
 	served := make(chan int)
@@ -92,7 +51,7 @@ func TestDBCopy(t *testing.T) {
 		t.Fatalf("a copy while a klaxon runs: %d %q %q", code, out, errOut)
 	}
 	// --live copies it as it is.
-	live := copyTarget(t)
+	live := testkit.PostgresURL(t)
 	code, out, errOut = run(t, "db", "copy", "--live", "--from", dir, "--to", live)
 	if code != 0 || !copiedRE.MatchString(out) || !strings.Contains(errOut, "snapshot") {
 		t.Fatalf("a --live copy: %d %q %q", code, out, errOut)
